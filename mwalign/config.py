@@ -194,6 +194,11 @@ def models_dir() -> Path:
     return Path(env).expanduser().resolve() if env else REPO_ROOT / ".cache" / "models"
 
 
+def run_dir_for(cfg: RunConfig, run_dir: str | Path | None = None) -> Path:
+    """The run's artifact folder: ``run_dir`` if given, else ``runs/<profile name>`` in the repo."""
+    return Path(run_dir).expanduser().resolve() if run_dir else REPO_ROOT / "runs" / cfg.name
+
+
 def parse_set(assignments: list[str]) -> dict[str, Any]:
     """Turn ``["training.batch_size=16", "corpus.pool=[spa,fra]"]`` into a nested mapping.
 

@@ -1,0 +1,144 @@
+"""Command-line interface: ``mwalign run`` plus one subcommand per stage.
+
+Each stage subcommand calls the same package function as its notebook, so the
+CLI and the book can never disagree about what a stage does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from mwalign import config
+
+
+def _add_profile_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--profile", default="smoke", help="params/<name>.yml or a path (default: smoke)")
+    parser.add_argument(
+        "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+        help="override a parameter, e.g. --set training.batch_size=16 (repeatable; values are YAML)",
+    )
+    parser.add_argument("--run-dir", default=None, help="artifact folder (default: runs/<profile name>)")
+
+
+def _load(args: argparse.Namespace) -> tuple[config.RunConfig, Path]:
+    cfg = config.load_config(args.profile, args.overrides)
+    return cfg, config.run_dir_for(cfg, args.run_dir)
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    from mwalign import pipeline
+
+    only = [s for part in (args.only or []) for s in part.split(",") if s]
+    outcome = pipeline.run(
+        args.profile, overrides=args.overrides, only=only, run_dir=args.run_dir,
+        book_root=args.book_root, force=args.force, build=not args.no_book,
+    )
+    print(" ".join(f"{stage}={state}" for stage, state in outcome.items()))
+
+
+def cmd_book(args: argparse.Namespace) -> None:
+    from mwalign import pipeline
+
+    root = Path(args.book_root).resolve() if args.book_root else config.REPO_ROOT
+    print(pipeline.build_book(root))
+
+
+def cmd_corpus(args: argparse.Namespace) -> None:
+    from mwalign import corpus
+
+    cfg, run_dir = _load(args)
+    manifest = corpus.run_corpus_stage(cfg, run_dir)
+    print(f"corpus {manifest['content_hash']} written to {run_dir / 'corpus'}")
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from mwalign import training
+
+    cfg, run_dir = _load(args)
+    print(training.run_alignment_stage(cfg, run_dir).to_string(index=False))
+
+
+def cmd_me5(args: argparse.Namespace) -> None:
+    from mwalign import training
+
+    cfg, run_dir = _load(args)
+    print(training.run_me5_stage(cfg, run_dir).to_string(index=False))
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    from mwalign import evaluation
+
+    if args.models:
+        out = Path(args.output)
+        table = evaluation.evaluate(
+            {m: m for m in args.models}, tasks=args.tasks, langs=args.langs, results_dir=out,
+        )
+    else:
+        cfg, run_dir = _load(args)
+        table = evaluation.run_evaluation_stage(cfg, run_dir)
+    print(table.to_string(index=False))
+
+
+def cmd_models(args: argparse.Namespace) -> None:
+    from mwalign import models
+
+    for name in args.names or list(models.LOCAL_MODELS):
+        print(f"{name}: {models.prepare(name)}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mwalign", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute the notebooks with papermill, skipping unchanged stages, and build the book")
+    _add_profile_args(run)
+    run.add_argument("--only", action="append", metavar="STAGE", help="data, train, me5, evaluate, results (repeatable or comma-separated)")
+    run.add_argument("--force", action="store_true", help="rerun stages even if unchanged")
+    run.add_argument("--no-book", action="store_true", help="do not build the book afterwards")
+    run.add_argument("--book-root", default=None, help="write executed chapters and the book here (default: the repository)")
+    run.set_defaults(func=cmd_run)
+
+    book = sub.add_parser("book", help="build the HTML book from the executed chapters")
+    book.add_argument("--book-root", default=None)
+    book.set_defaults(func=cmd_book)
+
+    for name, func, text in (
+        ("corpus", cmd_corpus, "build the multi-way corpus and its bilingual twin (chapter 01)"),
+        ("train", cmd_train, "multi-way vs bilingual alignment training (chapter 02)"),
+        ("me5", cmd_me5, "fine-tune mE5 on a small multi-way corpus (chapter 03)"),
+    ):
+        stage = sub.add_parser(name, help=text)
+        _add_profile_args(stage)
+        stage.set_defaults(func=func)
+
+    evaluate = sub.add_parser("evaluate", help="MTEB evaluation of the run's models, or of the MODELs given (chapter 04)")
+    _add_profile_args(evaluate)
+    evaluate.add_argument("models", nargs="*", help="sentence-transformers folders or hub names (default: the run's models)")
+    evaluate.add_argument("--tasks", nargs="+", default=["Tatoeba"], help="official MTEB task names (with MODELs)")
+    evaluate.add_argument("--langs", nargs="+", default=None, help="ISO 639-3 codes (with MODELs)")
+    evaluate.add_argument("--output", default="results", help="results folder (with MODELs)")
+    evaluate.set_defaults(func=cmd_evaluate)
+
+    models = sub.add_parser("models", help="offline models")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    prepare = models_sub.add_parser("prepare", help="convert/copy the offline models into the models cache (idempotent)")
+    prepare.add_argument("names", nargs="*", help="me5-small, minilm-en, tiny-xlmr (default: all)")
+    prepare.set_defaults(func=cmd_models)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except (ValueError, RuntimeError, FileNotFoundError) as err:
+        # Our errors are one line that names the file or parameter; show it without a traceback.
+        print(f"mwalign: error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,24 @@
+"""Shared test set-up: no hub access, ever; real data read in place from the data dir."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+# Tests must never reach a model hub (there is none here, and CI must not depend on one).
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from mwalign import config  # noqa: E402  (after the offline switches)
+
+
+@pytest.fixture(scope="session")
+def data_dir():
+    """The mirrored evaluation data (../shared/data or MWALIGN_DATA_DIR)."""
+    path = config.data_dir()
+    if not path.is_dir():
+        pytest.skip(f"data dir {path} absent; set MWALIGN_DATA_DIR")
+    return path

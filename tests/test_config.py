@@ -1,0 +1,87 @@
+"""Profiles load into one typed schema; bad keys, values and overrides fail with the file and key named."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mwalign import config
+
+
+@pytest.mark.parametrize("profile", ["smoke", "cpu", "paper"])
+def test_every_shipped_profile_validates(profile):
+    # Given a profile shipped in params/, When it is loaded, Then it validates and is named after its file
+    cfg = config.load_config(profile)
+    assert cfg.name == profile, "a profile's name must match its file so runs/<name> is unambiguous"
+
+
+def test_unknown_key_names_file_and_key():
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config("smoke", ["training.batch_sise=8"])
+    assert str(err.value).startswith("params/smoke.yml: training.batch_sise:"), err.value
+
+
+def test_wrong_type_is_rejected_with_the_key():
+    with pytest.raises(config.ConfigError, match=r"training\.batch_size"):
+        config.load_config("smoke", ["training.batch_size=many"])
+
+
+def test_batch_of_one_is_rejected_for_in_batch_negatives():
+    with pytest.raises(config.ConfigError, match=r"training\.batch_size.*greater than or equal to 2"):
+        config.load_config("smoke", ["training.batch_size=1"])
+
+
+def test_literal_choice_lists_valid_options():
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config("smoke", ["corpus.backend=google"])
+    assert "apertium" in str(err.value) and "corpus.backend" in str(err.value)
+
+
+def test_unknown_language_code_is_named():
+    with pytest.raises(config.ConfigError, match="unknown language code 'xx'"):
+        config.load_config("smoke", ["corpus.pool=[spa, xx]"])
+
+
+def test_k_larger_than_pool_plus_english_is_rejected():
+    with pytest.raises(config.ConfigError, match=r"corpus\.k=5 needs 4 pool languages"):
+        config.load_config("smoke", ["corpus.pool=[spa, fra, ita]", "corpus.k=5"])
+
+
+def test_overrides_keep_yaml_types_and_nest():
+    # Given --set style overrides, When applied, Then numbers, lists and nested keys arrive typed
+    cfg = config.load_config(
+        "smoke", ["training.batch_size=16", "corpus.pool=[spa, fra, ita]", "training.loss.temperature=0.1"]
+    )
+    assert cfg.training.batch_size == 16
+    assert cfg.corpus.pool == ["spa", "fra", "ita"]
+    assert cfg.training.loss.temperature == pytest.approx(0.1)
+
+
+def test_set_without_equals_is_an_error():
+    with pytest.raises(config.ConfigError, match="expected key=value"):
+        config.parse_set(["training.batch_size"])
+
+
+def test_unknown_profile_lists_known_ones():
+    with pytest.raises(config.ConfigError, match="known profiles: cpu, paper, smoke"):
+        config.load_config("laptop")
+
+
+def test_malformed_yaml_names_the_file(tmp_path: Path):
+    bad = tmp_path / "bad.yml"
+    bad.write_text("name: x\ncorpus: [unclosed\n")
+    with pytest.raises(config.ConfigError, match="bad.yml: not valid YAML"):
+        config.load_config(bad)
+
+
+def test_section_hash_changes_only_with_its_section():
+    base = config.load_config("smoke")
+    changed = config.load_config("smoke", ["training.learning_rate=0.5"])
+    assert base.section_hash("corpus") == changed.section_hash("corpus"), "corpus key must ignore training"
+    assert base.section_hash("training") != changed.section_hash("training")
+
+
+def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("MWALIGN_DATA_DIR", str(tmp_path))
+    assert config.data_dir() == tmp_path.resolve()

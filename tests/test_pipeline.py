@@ -1,0 +1,95 @@
+"""Stage planning: a stage reruns when its code, notebook, parameters or upstream change, and only then."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from mwalign import config, pipeline
+
+
+def _write_chapter(root, stage, key):
+    path = root / pipeline.CHAPTERS_SUBDIR / stage.notebook
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"cells": [], "metadata": {"mwalign": {"stage_key": key}}, "nbformat": 4, "nbformat_minor": 5}))
+
+
+def _write_outputs(run_dir, stage):
+    for out in stage.outputs:
+        (run_dir / out).parent.mkdir(parents=True, exist_ok=True)
+        (run_dir / out).write_text("{}")
+
+
+@pytest.fixture
+def current_run(tmp_path):
+    """A book root and run dir in which every stage is current for the smoke profile."""
+    cfg = config.load_config("smoke")
+    keys = pipeline.stage_keys(cfg)
+    book, run_dir = tmp_path / "book", tmp_path / "run"
+    for stage in pipeline.STAGES:
+        _write_chapter(book, stage, keys[stage.name])
+        _write_outputs(run_dir, stage)
+    return cfg, keys, book, run_dir
+
+
+def test_nothing_runs_when_everything_is_current(current_run):
+    cfg, keys, book, run_dir = current_run
+    todo = pipeline.plan(keys, run_dir, book, only=list(pipeline.STAGES), force=False)
+    assert todo == [], "current stages must be skipped"
+
+
+def test_changed_training_parameter_reruns_training_and_downstream_only(current_run):
+    # Given a current run, When only a training parameter changes
+    cfg, _, book, run_dir = current_run
+    changed = config.load_config("smoke", ["training.learning_rate=0.001"])
+    keys = pipeline.stage_keys(changed)
+    todo = [s.name for s in pipeline.plan(keys, run_dir, book, only=list(pipeline.STAGES), force=False)]
+    # Then the corpus is kept, and training, the mE5 stage's inputs and everything after rerun
+    assert "data" not in todo
+    assert todo[0] == "train" and {"evaluate", "results"} <= set(todo)
+
+
+def test_missing_upstream_artifacts_pull_the_upstream_stage_in(current_run):
+    # Given committed chapters but a fresh run dir (a new clone)
+    cfg, keys, book, run_dir = current_run
+    fresh = run_dir.parent / "fresh"
+    # When only the results stage is stale
+    keys = dict(keys, results="stale")
+    todo = [s.name for s in pipeline.plan(keys, fresh, book, only=list(pipeline.STAGES), force=False)]
+    # Then its upstream stages rerun to recreate their artifacts
+    assert todo == ["data", "train", "me5", "evaluate", "results"]
+
+
+def test_force_reruns_the_selected_stage(current_run):
+    cfg, keys, book, run_dir = current_run
+    only = pipeline.select_stages(["evaluate"])
+    assert [s.name for s in pipeline.plan(keys, run_dir, book, only=only, force=True)] == ["evaluate"]
+
+
+def test_unknown_stage_lists_the_stages():
+    with pytest.raises(pipeline.PipelineError, match="unknown stage; stages are data, train"):
+        pipeline.select_stages(["trian"])
+
+
+def test_stage_key_ignores_unrelated_sections():
+    base = pipeline.stage_keys(config.load_config("smoke"))
+    other = pipeline.stage_keys(config.load_config("smoke", ["evaluation.batch_size=7"]))
+    assert base["data"] == other["data"] and base["train"] == other["train"]
+    assert base["evaluate"] != other["evaluate"]
+
+
+def test_every_notebook_has_a_tagged_parameters_cell():
+    import nbformat
+
+    for stage in pipeline.STAGES:
+        nb = nbformat.read(pipeline.NOTEBOOKS_DIR / stage.notebook, as_version=4)
+        tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(tagged) == 1, f"{stage.notebook}: needs exactly one cell tagged 'parameters'"
+        assert "profile" in tagged[0].source and "overrides" in tagged[0].source
+
+
+def test_bad_profile_fails_before_any_stage_runs(tmp_path):
+    with pytest.raises(config.ConfigError, match="training.batch_size"):
+        pipeline.run("smoke", overrides=["training.batch_size=0"], book_root=tmp_path, build=False)
+    assert not (tmp_path / pipeline.CHAPTERS_SUBDIR).exists(), "no chapter may be written for a bad profile"
