@@ -1,0 +1,68 @@
+"""The whole pipeline on the smoke profile, through papermill, into a temporary book that then builds."""
+
+from __future__ import annotations
+
+
+import nbformat
+import pytest
+
+from mwalign import pipeline
+from mwalign.config import REPO_ROOT
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory, data_dir):
+    """Run every stage of the smoke profile once; the committed chapters are not touched."""
+    root = tmp_path_factory.mktemp("book")
+    run_dir = tmp_path_factory.mktemp("run")
+    committed = {p: p.stat().st_mtime_ns for p in (REPO_ROOT / pipeline.CHAPTERS_SUBDIR).glob("*.ipynb")}
+    outcome = pipeline.run("smoke", book_root=root, run_dir=run_dir, log=lambda _: None)
+    return root, run_dir, outcome, committed
+
+
+@pytest.mark.slow
+def test_every_stage_runs_and_the_book_builds(smoke_run):
+    root, run_dir, outcome, _ = smoke_run
+    assert outcome == {s.name: "ran" for s in pipeline.STAGES}
+    html = root / "_build" / "html"
+    assert (html / "index.html").is_file()
+    for stage in pipeline.STAGES:
+        page = html / "book" / "chapters" / stage.notebook.replace(".ipynb", ".html")
+        assert page.is_file(), f"chapter page {page.name} missing from the built book"
+
+
+@pytest.mark.slow
+def test_chapters_hold_outputs_without_errors_and_record_their_key(smoke_run):
+    root, _, _, _ = smoke_run
+    for stage in pipeline.STAGES:
+        nb = nbformat.read(root / pipeline.CHAPTERS_SUBDIR / stage.notebook, as_version=4)
+        outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+        assert not [o for o in outputs if o.output_type == "error"], f"{stage.notebook} has an error output"
+        assert any("text/html" in o.get("data", {}) or "image/png" in o.get("data", {}) for o in outputs), (
+            f"{stage.notebook} shows no table or figure"
+        )
+        assert nb.metadata["mwalign"]["stage_key"], "the stage key must be stored for skipping"
+
+
+@pytest.mark.slow
+def test_results_chapter_has_a_figure_and_a_table_from_the_run(smoke_run):
+    root, run_dir, _, _ = smoke_run
+    nb = nbformat.read(root / pipeline.CHAPTERS_SUBDIR / "05_results.ipynb", as_version=4)
+    kinds = {k for c in nb.cells if c.cell_type == "code" for o in c.outputs for k in o.get("data", {})}
+    assert {"image/png", "text/html"} <= kinds
+    scores = run_dir / "results" / "scores.parquet"
+    assert scores.is_file(), "the results chapter must read the evaluation's saved scores"
+
+
+@pytest.mark.slow
+def test_second_run_skips_every_stage(smoke_run):
+    root, run_dir, _, _ = smoke_run
+    outcome = pipeline.run("smoke", book_root=root, run_dir=run_dir, build=False, log=lambda _: None)
+    assert set(outcome.values()) == {"skipped"}, outcome
+
+
+@pytest.mark.slow
+def test_committed_chapters_are_untouched(smoke_run):
+    _, _, _, committed = smoke_run
+    now = {p: p.stat().st_mtime_ns for p in (REPO_ROOT / pipeline.CHAPTERS_SUBDIR).glob("*.ipynb")}
+    assert now == committed, "a smoke run must never overwrite the committed cpu chapters"
