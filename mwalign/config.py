@@ -61,6 +61,11 @@ class CorpusConfig(StrictModel):
     max_length_ratio: float = Field(3.0, gt=1.0, description="Drop translations whose length ratio exceeds this.")
     max_unknown_ratio: float = Field(0.2, ge=0.0, le=1.0, description="Drop translations with more unknown-word marks.")
     seed: int = Field(0, description="Seed for sampling roots, row languages and the bilingual X.")
+    cache_path: str | None = Field(
+        None,
+        description="SQLite translation cache (relative paths from the repo root); None: <run_dir>/corpus/cache.sqlite. "
+        "Point several runs at one file to share translations.",
+    )
 
     @field_validator("pool")
     @classmethod
@@ -96,6 +101,9 @@ class LossConfig(StrictModel):
     drift_weight: float = Field(
         0.0, ge=0.0, description="lambda of the L2 drift regulariser towards the frozen model (secondary note)."
     )
+    symmetric: bool = Field(
+        False, description="With anchors english/non-english, also score each pair from the positive's side."
+    )
 
 
 class TrainingConfig(StrictModel):
@@ -116,6 +124,13 @@ class TrainingConfig(StrictModel):
     ablations: list[Literal["english-anchors", "non-english-anchors", "k2-multiway", "k-all"]] = Field(
         [], description="Extra multi-way variants trained with the first seed."
     )
+    freeze_word_embeddings: bool = Field(False, description="Keep the input word-embedding matrix frozen.")
+    grad_cache_mini_batch: int | None = Field(
+        None, ge=1, description="GradCache: sentences per forward chunk (None: whole batch in one pass)."
+    )
+    dev_max_rows: int | None = Field(
+        200, ge=2, description="Dev rows used for the early-stopping bitext metric (None: all)."
+    )
 
     @model_validator(mode="after")
     def _batch_for_negatives(self) -> "TrainingConfig":
@@ -135,6 +150,12 @@ class Me5Config(StrictModel):
     max_steps: int | None = Field(None, ge=1)
     learning_rate: float = Field(1e-5, gt=0.0)
     loss: LossConfig = Field(default_factory=LossConfig)
+    freeze_word_embeddings: bool = Field(
+        True, description="Freeze mE5's word embeddings (most of its parameters) so CPU steps stay cheap."
+    )
+    grad_cache_mini_batch: int | None = Field(
+        None, ge=1, description="GradCache: sentences per forward chunk (None: whole batch in one pass)."
+    )
 
 
 class EvaluationConfig(StrictModel):
@@ -147,6 +168,11 @@ class EvaluationConfig(StrictModel):
     max_seq_length: int = Field(128, ge=8)
     dtype: Literal["bf16", "fp32"] = "bf16"
     bootstrap: int = Field(200, ge=0, description="Bootstrap resamples for confidence intervals (0: none).")
+    prompts: dict[str, str] = Field(
+        {"e5": "query: "},
+        description="Text prefix per model: the first key found (case-insensitively) in a model's label, path or "
+        "base selects its prefix; E5 models expect 'query: ' for symmetric tasks. {} disables prefixes.",
+    )
 
     @field_validator("langs", "unseen")
     @classmethod

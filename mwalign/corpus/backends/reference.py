@@ -1,0 +1,75 @@
+"""Human translations looked up in NTREX-128 (multi-way parallel news, 1,997 sentences).
+
+Not a translator: it returns the human reference for English sentences that
+occur in the NTREX English source, and ``Translation(None)`` (a counted drop)
+for any other sentence. It is the ceiling of the translation-quality study and
+a way to build a small human-translated multi-way corpus.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from mwalign import languages
+from mwalign.config import data_dir
+from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
+from mwalign.corpus.sources import clean_text
+
+NTREX_SUBDIR = Path("ntrex128") / "NTREX-128"
+
+
+def ntrex_file(lang: str, root: Path | None = None) -> Path:
+    """The NTREX-128 file for an ISO 639-3 code (``eng`` is the source file)."""
+    folder = (root or data_dir()) / NTREX_SUBDIR
+    if lang == "eng":
+        return folder / "newstest2019-src.eng.txt"
+    code = languages.get(lang, where="reference backend").ntrex
+    return folder / f"newstest2019-ref.{code}.txt"
+
+
+@lru_cache(maxsize=64)
+def ntrex_lines(lang: str, root: Path | None = None) -> tuple[str, ...]:
+    """Cleaned lines (CRLF stripped) of one NTREX-128 language, line-aligned across languages."""
+    path = ntrex_file(lang, root)
+    if not path.is_file():
+        raise BackendError(f"reference backend: {path} not found; set MWALIGN_DATA_DIR to the mirrored data")
+    return tuple(clean_text(line) for line in path.read_text(encoding="utf-8").splitlines())
+
+
+class ReferenceBackend(TranslationBackend):
+    """eng -> any language NTREX-128 has in the data dir (human translations)."""
+
+    name = "reference"
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root
+
+    @property
+    def model_id(self) -> str:
+        return "ntrex-128"
+
+    @property
+    def version(self) -> str:
+        return "MicrosoftTranslator/NTREX@8561f6a"
+
+    def pairs(self) -> set[tuple[str, str]]:
+        folder = (self.root or data_dir()) / NTREX_SUBDIR
+        return {
+            ("eng", code)
+            for code, lang in languages.LANGUAGES.items()
+            if lang.ntrex and code != "eng" and (folder / f"newstest2019-ref.{lang.ntrex}.txt").is_file()
+        }
+
+    def _translate(self, texts: list[str], src: str, tgt: str) -> list[Translation]:
+        index = _line_index(self.root)
+        refs = ntrex_lines(tgt, self.root)
+        return [Translation(refs[index[key]]) if (key := clean_text(t)) in index else Translation(None) for t in texts]
+
+
+@lru_cache(maxsize=4)
+def _line_index(root: Path | None) -> dict[str, int]:
+    index: dict[str, int] = {}
+    for number, line in enumerate(ntrex_lines("eng", root)):
+        index.setdefault(line, number)  # NTREX repeats a few short lines; the first one wins
+    return index

@@ -1,0 +1,108 @@
+"""SQLite translation cache: re-running or enlarging a corpus translates only what is new.
+
+One row per translated sentence, keyed by sha256 of (backend, model id,
+model version, src, tgt, text). Each batch is committed as soon as it is
+translated, so an interrupted build resumes where it stopped; the primary key
+makes a re-insert a no-op, so resuming never duplicates. WAL mode lets
+several ``torchrun`` ranks write to one cache while others read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+
+from mwalign.corpus.backends.base import Translation
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS translations (
+    key TEXT PRIMARY KEY,          -- sha256 of (backend, model_id, version, src, tgt, text)
+    backend TEXT NOT NULL,
+    model_id TEXT NOT NULL,
+    version TEXT NOT NULL,
+    src TEXT NOT NULL,
+    tgt TEXT NOT NULL,
+    translation TEXT NOT NULL,
+    unknown INTEGER NOT NULL
+);
+"""
+
+
+class CacheError(RuntimeError):
+    """The cache file is unreadable, corrupt or from another schema; the message names the file."""
+
+
+def cache_key(backend: str, model_id: str, version: str, src: str, tgt: str, text: str) -> str:
+    payload = json.dumps([backend, model_id, version, src, tgt, text], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+class TranslationCache:
+    """Open (or create) the cache at ``path``; use as a context manager or call :meth:`close`."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._db = sqlite3.connect(self.path, timeout=60.0)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(_SCHEMA)
+            self._check_schema()
+        except sqlite3.DatabaseError as err:
+            raise CacheError(
+                f"{self.path}: translation cache is unreadable ({err}); move it aside or delete it to rebuild"
+            ) from None
+
+    def _check_schema(self) -> None:
+        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        if row is None:
+            with self._db:
+                self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        elif row[0] != str(SCHEMA_VERSION):
+            raise CacheError(
+                f"{self.path}: cache schema v{row[0]}, this mwalign writes v{SCHEMA_VERSION}; "
+                "use another corpus.cache_path or delete the file"
+            )
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Translation]:
+        """Cached translations for the keys that are present."""
+        found: dict[str, Translation] = {}
+        keys = list(keys)
+        for start in range(0, len(keys), 900):  # SQLite's bound-parameter limit
+            chunk = keys[start : start + 900]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT key, translation, unknown FROM translations WHERE key IN ({marks})"
+            try:
+                for key, text, unknown in self._db.execute(query, chunk):
+                    found[key] = Translation(text, unknown)
+            except sqlite3.DatabaseError as err:
+                raise CacheError(f"{self.path}: cannot read the translation cache ({err}); delete it to rebuild") from None
+        return found
+
+    def put_many(self, rows: Iterable[tuple[str, str, str, str, str, str, Translation]]) -> int:
+        """Store ``(key, backend, model_id, version, src, tgt, translation)`` rows in one transaction."""
+        values = [(k, b, m, v, s, t, tr.text, tr.unknown) for k, b, m, v, s, t, tr in rows if tr.text is not None]
+        try:
+            with self._db:
+                self._db.executemany("INSERT OR IGNORE INTO translations VALUES (?,?,?,?,?,?,?,?)", values)
+        except sqlite3.DatabaseError as err:
+            raise CacheError(f"{self.path}: cannot write the translation cache ({err})") from None
+        return len(values)
+
+    def count(self) -> int:
+        return self._db.execute("SELECT COUNT(*) FROM translations").fetchone()[0]
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> "TranslationCache":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

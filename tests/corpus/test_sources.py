@@ -1,0 +1,96 @@
+"""English roots: clean, unique, stable ids, and never drawn from an evaluation set."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from mwalign.config import CorpusConfig
+from mwalign.corpus.exclusion import evaluation_keys
+from mwalign.corpus.sources import (
+    WORDNET_DIR,
+    Root,
+    SourceError,
+    clean_roots,
+    decode_lines,
+    load_roots,
+    normalise_key,
+    split_sentences,
+)
+
+
+def test_training_roots_never_overlap_evaluation_sets(data_dir):
+    # Given every English evaluation sentence we mirror and the default offline source
+    keys = evaluation_keys()
+    roots, drops = load_roots(CorpusConfig(source="gensim-lee"))
+    # Then no root matches an evaluation sentence, even after case/punctuation normalisation
+    overlap = {r.text for r in roots if normalise_key(r.text) in keys}
+    assert overlap == set(), f"training roots taken from evaluation sets: {sorted(overlap)[:3]}"
+    assert len(roots) > 2000, "the Lee corpus yields a few thousand roots"
+
+
+@pytest.mark.parametrize(
+    "relative, pick",
+    [
+        ("tatoeba/tatoeba.fra-eng.eng", lambda line: line),
+        ("sib200/annotated/eng_Latn/test.tsv", lambda line: line.split("\t")[2]),
+        ("sts17/STS2017.eval.v1.1/STS.input.track5.en-en.txt", lambda line: line.split("\t")[0]),
+        ("stsbenchmark_en/sts-test.csv", lambda line: line.split("\t")[5]),
+        ("ntrex128/NTREX-128/newstest2019-src.eng.txt", lambda line: line),
+    ],
+)
+def test_a_planted_evaluation_sentence_is_excluded_and_counted(data_dir, relative, pick):
+    # Given a sentence from an evaluation set, upper-cased and with extra punctuation
+    lines = (data_dir / relative).read_text(encoding="utf-8").splitlines()
+    planted = pick(lines[1]).strip().upper() + "!!"
+    drops: Counter = Counter()
+    # When it goes through root cleaning next to an ordinary sentence
+    kept = clean_roots([Root("x:1", planted), Root("x:2", "A perfectly ordinary sentence here.")], 5, 10_000,
+                       evaluation_keys(), drops)  # fmt: skip
+    # Then only the ordinary sentence survives and the exclusion is counted
+    assert [r.id for r in kept] == ["x:2"] and drops["evaluation_overlap"] == 1, f"{relative} leaked"
+
+
+def test_cleaning_drops_and_counts_bad_sentences():
+    raw = [Root("a", "  "), Root("b", "Short."), Root("c", "A fine sentence\nover two lines."),
+           Root("d", "a fine sentence over two lines"), Root("e", "Bad \ud800 surrogate sentence.")]  # fmt: skip
+    drops: Counter = Counter()
+    kept = clean_roots(raw, 10, 300, frozenset(), drops)
+    assert [(r.id, r.text) for r in kept] == [("c", "A fine sentence over two lines.")], "one clean line survives"
+    assert drops == Counter(empty=1, too_short=1, duplicate=1, surrogates=1)
+
+
+def test_non_utf8_line_is_dropped_and_counted_not_fatal():
+    drops: Counter = Counter()
+    lines = list(decode_lines("good line\nbad \xff\xfe line\nanother good".encode("latin-1"), "f", drops))
+    assert [n for n, _ in lines] == [0, 2] and drops["not_utf8"] == 1
+
+
+def test_sentence_splitter_keeps_abbreviations_and_initials_together():
+    text = 'Mr. Smith met Dr. J. Brown in the U.S. capital. They talked. "Fine," he said. It rained!'
+    assert split_sentences(text) == [
+        "Mr. Smith met Dr. J. Brown in the U.S. capital.",
+        "They talked.",
+        '"Fine," he said.',
+        "It rained!",
+    ]
+
+
+def test_root_ids_are_unique_and_stable():
+    first, _ = load_roots(CorpusConfig(source="gensim-lee"))
+    second, _ = load_roots(CorpusConfig(source="gensim-lee"))
+    assert len({r.id for r in first}) == len(first), "ids are unique"
+    assert first == second, "the same source gives the same ids and texts"
+
+
+@pytest.mark.skipif(WORDNET_DIR.joinpath("data.noun").is_file(), reason="wordnet-base is installed")
+def test_missing_wordnet_names_the_apt_package():
+    with pytest.raises(SourceError, match="apt-get install wordnet-base"):
+        load_roots(CorpusConfig(source="wordnet"))
+
+
+def test_opus_source_fails_fast_offline(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(SourceError, match="corpus.opus_dataset=.*needs the Hugging Face hub"):
+        load_roots(CorpusConfig(source="opus"))
