@@ -131,6 +131,9 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
     out = book_root / CHAPTERS_SUBDIR / stage.notebook
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".partial.ipynb")
+    # Progress bars are noise in a rendered chapter; the per-step logs keep throughput.
+    previous = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
     try:
         papermill.execute_notebook(
             str(NOTEBOOKS_DIR / stage.notebook),
@@ -149,6 +152,11 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
             f"stage {stage.name} ({stage.notebook}) failed: {summary[-1] if summary else err}; "
             f"executed notebook with the error: {failed}"
         ) from err
+    finally:
+        if previous is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = previous
     notebook = nbformat.read(tmp, as_version=4)
     notebook.metadata["mwalign"] = {"stage": stage.name, "stage_key": key, "parameters": parameters}
     for cell in notebook.cells:  # the book hides parameters behind a toggle

@@ -14,7 +14,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from tqdm.auto import tqdm
+from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
 from mwalign.corpus.cache import TranslationCache, cache_key
