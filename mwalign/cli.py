@@ -84,7 +84,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_models(args: argparse.Namespace) -> None:
     from mwalign import models
 
-    for name in args.names or list(models.LOCAL_MODELS):
+    for name in args.names or models.local_model_names():
         print(f"{name}: {models.prepare(name)}")
 
 

@@ -1,0 +1,131 @@
+"""``mwalign.models.load``: one entry point for local names, model folders and hub ids.
+
+Resolution order: a local name (``me5-small``, ``minilm-en``, ``tiny-xlmr``)
+is prepared on demand in ``config.models_dir()``; an existing folder loads
+directly; anything else is a Hugging Face hub id (``xlm-roberta-base``,
+``intfloat/multilingual-e5-base``) loaded through the same
+``SentenceTransformer`` call. Offline, a hub id that is not already in the
+local HF cache fails at once with a one-line error naming the local
+alternatives, instead of retrying for minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from mwalign.models.fingerprint import weight_files
+from mwalign.models.prepare import ModelError, prepare
+from mwalign.models.recipes import LOCAL_MODELS
+
+HUB_PROBE_SECONDS = 2.0
+_OFFLINE_FLAGS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
+def local_model_names() -> list[str]:
+    return list(LOCAL_MODELS)
+
+
+def _env_offline() -> bool:
+    return any(os.environ.get(flag, "").strip().lower() in {"1", "true", "yes", "on"} for flag in _OFFLINE_FLAGS)
+
+
+@lru_cache(maxsize=4)
+def _endpoint_reachable(host: str, port: int) -> bool:
+    """A TCP connect to the hub with a hard deadline (DNS included: it runs in a thread)."""
+    result: list[bool] = []
+
+    def probe() -> None:
+        try:
+            with socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS):
+                result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(HUB_PROBE_SECONDS)
+    return bool(result and result[0])
+
+
+def hub_reachable() -> bool:
+    """False when HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set or the hub endpoint does not answer within 2 s."""
+    if _env_offline():
+        return False
+    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
+    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
+    return _endpoint_reachable(endpoint.hostname or "huggingface.co", port)
+
+
+def _looks_like_path(name: str) -> bool:
+    """Hub ids are ``name`` or ``org/name``; anything else is meant as a folder."""
+    return name.startswith((".", "/", "~")) or name.count("/") > 1 or "\\" in name or name.endswith("/")
+
+
+def resolve(name_or_path: str | Path) -> tuple[str, str]:
+    """Classify without loading: ``("local", folder)``, ``("path", folder)`` or ``("hub", id)``."""
+    text = str(name_or_path).strip()
+    if not text:
+        local = ", ".join(LOCAL_MODELS)
+        raise ModelError(f"model name is empty; use a local name ({local}), a model folder or a hub id")
+    if text in LOCAL_MODELS:
+        return "local", text
+    path = Path(text).expanduser()
+    if path.exists() or isinstance(name_or_path, Path) or _looks_like_path(text):
+        if not path.is_dir():
+            raise ModelError(f"{path}: no such model folder")
+        if not weight_files(path):
+            raise ModelError(f"{path}: model folder has no weights (*.safetensors or pytorch_model.bin)")
+        return "path", str(path.resolve())
+    return "hub", text
+
+
+def _load_hub(model_id: str):
+    from sentence_transformers import SentenceTransformer
+
+    if hub_reachable():
+        return SentenceTransformer(model_id)
+    try:  # offline, but a real user may have it in the HF cache already
+        return SentenceTransformer(model_id, local_files_only=True)
+    except (OSError, ValueError):
+        pass
+    raise ModelError(
+        f"model {model_id!r} needs the Hugging Face hub, which is unreachable (offline); "
+        f"use a local model instead: {', '.join(LOCAL_MODELS)} (mwalign models prepare)"
+    )
+
+
+def _position_limit(model) -> int | None:
+    """Longest input the encoder's position table allows (RoBERTa reserves pad_token_id + 1 slots)."""
+    config = getattr(getattr(model[0], "auto_model", None), "config", None)
+    positions = getattr(config, "max_position_embeddings", None)
+    if positions is None:
+        return None
+    if getattr(config, "model_type", "") in {"roberta", "xlm-roberta", "camembert"}:
+        positions -= (config.pad_token_id or 0) + 1
+    return positions
+
+
+def load(name_or_path: str | Path, *, max_seq_length: int | None = None):
+    """A ``SentenceTransformer`` for a local name, a model folder or a hub id (see module doc)."""
+    from sentence_transformers import SentenceTransformer
+
+    if max_seq_length is not None and (not isinstance(max_seq_length, int) or max_seq_length < 1):
+        raise ModelError(f"max_seq_length={max_seq_length!r}: expected a positive integer")
+    kind, target = resolve(name_or_path)
+    if kind == "local":
+        model = SentenceTransformer(str(prepare(target)))
+    elif kind == "path":
+        model = SentenceTransformer(target)
+    else:
+        model = _load_hub(target)
+    if max_seq_length is not None:
+        limit = _position_limit(model)
+        if limit is not None and max_seq_length > limit:
+            raise ModelError(f"max_seq_length={max_seq_length} exceeds {name_or_path}'s {limit} positions")
+        model.max_seq_length = max_seq_length
+    return model
