@@ -8,7 +8,7 @@ MATHJAX := _static/mathjax/tex-svg-full.js
 MATHJAX_VERSION := 3.2.2
 # apt packages: Apertium and its language pairs (the CPU translator), Chromium for the browser test.
 APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en \
-	apertium-es-pt apertium-fr-es apertium-spa-ita
+	apertium-es-pt apertium-fr-es apertium-spa-ita chromium chromium-driver
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-offline-models.txt pyproject.toml | sha256sum | cut -c1-12)
 
 .PHONY: help env system models mathjax data test test-fast test-slow book figures bench all clean
@@ -28,7 +28,7 @@ $(STAMP): requirements.txt requirements-offline-models.txt pyproject.toml
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-system: ## install Apertium with apt-get when root, else say what to install
+system: ## install Apertium and Chromium with apt-get when root, else say what to install
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \

@@ -8,6 +8,7 @@ import pytest
 
 from mwalign import pipeline
 from mwalign.config import REPO_ROOT
+from tests import browser
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +67,28 @@ def test_committed_chapters_are_untouched(smoke_run):
     _, _, _, committed = smoke_run
     now = {p: p.stat().st_mtime_ns for p in (REPO_ROOT / pipeline.CHAPTERS_SUBDIR).glob("*.ipynb")}
     assert now == committed, "a smoke run must never overwrite the committed cpu chapters"
+
+
+@pytest.mark.slow
+def test_book_renders_in_a_browser(smoke_run):
+    # Given the smoke book, When every page is opened in headless Chromium
+    if not browser.chromium_available():
+        pytest.skip("chromium and chromium-driver are not installed (make system installs them as root)")
+    root, _, _, _ = smoke_run
+    html = root / "_build" / "html"
+    pages = [html / "book" / f"{name}.html" for name in ("intro", "method", "reproducing")]
+    pages += [html / "book" / "chapters" / s.notebook.replace(".ipynb", ".html") for s in pipeline.STAGES]
+    driver = browser.open_browser()
+    try:
+        reports = {page.stem: browser.inspect_page(driver, page) for page in pages}
+    finally:
+        driver.quit()
+    # Then figures load, no cell shows an error, math is typeset and every local link resolves
+    for name, report in reports.items():
+        assert not report["broken_images"], f"{name}: images failed to load: {report['broken_images']}"
+        assert report["error_outputs"] == 0, f"{name}: shows error output"
+        assert not report["raw_tex"], f"{name}: raw TeX left untypeset: {report['raw_tex']}"
+        assert not report["dead_links"], f"{name}: dead links {report['dead_links']}"
+    assert reports["method"]["math"] > 0, "the method page's formulas must be typeset by MathJax"
+    for stage in ("01_data", "04_evaluation", "05_results"):
+        assert reports[stage]["images"] > 0, f"{stage}: no figure rendered"
