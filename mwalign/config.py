@@ -154,7 +154,8 @@ class Me5Config(StrictModel):
         True, description="Freeze mE5's word embeddings (most of its parameters) so CPU steps stay cheap."
     )
     grad_cache_mini_batch: int | None = Field(
-        None, ge=1, description="GradCache: sentences per forward chunk (None: whole batch in one pass)."
+        16, ge=1, description="GradCache: sentences per forward chunk (None: one pass; a batch-32 step then "
+        "peaks near 6 GiB instead of 2.3 GiB, bench/bench_training_memory.py)."
     )
 
 

@@ -1,0 +1,150 @@
+"""The model side of evaluation: an mteb encoder with bf16 autocast, a prompt and an embedding cache.
+
+:class:`CachingEncoder` implements mteb's ``EncoderProtocol`` so it goes
+through the real ``mteb.evaluate``. It loads the sentence-transformers model
+lazily: when every text is already in the :class:`EmbeddingCache` (or mteb's
+ResultCache already holds the scores) the weights are never read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from mteb.models import ModelMeta
+from mteb.models.abs_encoder import AbsEncoder
+from mteb.models.model_meta import ScoringFunction
+
+from mwalign import models
+from mwalign.evaluation.embedding_cache import EmbeddingCache, EncodingContext
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PROMPTS = {"e5": "query: "}  # E5 model cards: "query: " for symmetric tasks (bitext, STS, classification)
+
+
+class ModelSpecError(ValueError):
+    """A model argument that cannot be evaluated; the message names it."""
+
+
+def resolve_model(spec: str | Path) -> Path | str:
+    """A model folder (checked for weights; local names are prepared in models_dir()) or a hub id."""
+    try:
+        kind, target = models.resolve(spec)
+        return models.prepare(target) if kind == "local" else Path(target) if kind == "path" else target
+    except models.ModelError as err:
+        raise ModelSpecError(f"model {spec}: {err}") from None
+
+
+def fingerprint(resolved: Path | str) -> str:
+    """Hash of the weights (``mwalign.models.fingerprint``); hub models are identified by their id."""
+    if isinstance(resolved, str):
+        return hashlib.sha256(f"hub:{resolved}".encode()).hexdigest()
+    return models.fingerprint(resolved)
+
+
+def choose_prompt(names: list[str], prompts: dict[str, str]) -> str:
+    """First configured prefix whose key occurs (case-insensitively) in the model's name or base."""
+    for key, prefix in prompts.items():
+        if any(key.lower() in name.lower() for name in names):
+            return prefix
+    return ""
+
+
+def load_sentence_transformer(resolved: Path | str, max_seq_length: int) -> Any:
+    return models.load(resolved, max_seq_length=max_seq_length)
+
+
+def _similarity_name(resolved: Path | str) -> ScoringFunction:
+    config = Path(resolved) / "config_sentence_transformers.json" if isinstance(resolved, Path) else None
+    name = json.loads(config.read_text()).get("similarity_fn_name") if config and config.is_file() else None
+    return ScoringFunction.from_str(name or "cosine")
+
+
+class CachingEncoder(AbsEncoder):
+    """mteb encoder: prompt prefix, bf16 autocast, length-sorted batches, cached embeddings."""
+
+    def __init__(
+        self,
+        resolved: Path | str,
+        *,
+        label: str,
+        cache: EmbeddingCache,
+        prompt: str = "",
+        dtype: str = "bf16",
+        max_seq_length: int = 128,
+        batch_size: int = 64,
+        loader: Callable[[], Any] | None = None,
+    ) -> None:
+        self.resolved, self.cache, self.batch_size = resolved, cache, batch_size
+        self.dtype = dtype if dtype == "fp32" or bf16_supported() else "fp32"
+        self.context = EncodingContext(fingerprint(resolved), prompt, max_seq_length, self.dtype)
+        self._loader = loader or (lambda: load_sentence_transformer(resolved, max_seq_length))
+        self._model: Any = None
+        self.encode_seconds = 0.0
+        self.texts_encoded = 0
+        self.mteb_model_meta = ModelMeta.create_empty(
+            overwrites={
+                "name": label if "/" in label else f"mwalign/{label}",
+                "revision": self.context.fingerprint[:16],
+                "similarity_fn_name": _similarity_name(resolved),
+                "framework": ["Sentence Transformers", "PyTorch"],
+                "experiment_kwargs": {
+                    "dtype": self.dtype,
+                    "max_seq_length": max_seq_length,
+                    "prompt": prompt.strip().replace(" ", "_"),  # a folder name in the ResultCache
+                },
+            }
+        )
+
+    @property
+    def model(self) -> Any:
+        if self._model is None:
+            self._model = self._loader()
+        return self._model
+
+    def encode(
+        self, inputs: Any, *, task_metadata: Any, hf_split: str, hf_subset: str, prompt_type: Any = None, **kwargs: Any
+    ) -> np.ndarray:
+        """mteb entry point; one symmetric prefix for every prompt type (bitext, STS, classification)."""
+        texts = [text for batch in inputs for text in batch["text"]]
+        return self.embed(texts)
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings in input order; only texts missing from the cache reach the model."""
+        keys = [self.context.key(text) for text in texts]
+        found = self.cache.get_many(keys)
+        missing = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in found))
+        if missing:
+            vectors = self._encode_uncached(missing)
+            new_keys = [self.context.key(t) for t in missing]
+            self.cache.put_many(new_keys, vectors)
+            found.update(zip(new_keys, vectors, strict=True))
+        return np.stack([found[key] for key in keys]).astype(np.float32, copy=False)
+
+    def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        prompted = [self.context.prompt + text for text in texts]
+        start = time.perf_counter()
+        # sentence-transformers sorts by length within one call, so passing all texts at once
+        # keeps padding minimal.
+        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.dtype == "bf16"):
+            out = self.model.encode(
+                prompted, batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
+            )
+        self.encode_seconds += time.perf_counter() - start
+        self.texts_encoded += len(texts)
+        return out.float().cpu().numpy()
+
+
+def bf16_supported() -> bool:
+    """bf16 autocast pays off only with native bf16 instructions (AVX512-BF16 or AMX)."""
+    cpu = torch.cpu
+    avx512_bf16 = getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
+    return bool(avx512_bf16 or getattr(cpu, "_is_amx_tile_supported", lambda: False)())

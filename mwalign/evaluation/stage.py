@@ -1,0 +1,215 @@
+"""Evaluation stage: models x tasks through ``mteb.evaluate``, one tidy scores table.
+
+Order of work, so bad input fails before any encoding: task names, language
+selection, model folders, then every task's data is loaded (and checked) once
+and shared by all models; only then are models evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import mteb
+import pandas as pd
+from mteb.abstasks.abstask import AbsTask
+
+from mwalign import languages as mw_languages
+from mwalign.evaluation import languages as eval_languages
+from mwalign.evaluation.embedding_cache import EmbeddingCache
+from mwalign.evaluation.harness import DEFAULT_PROMPTS, CachingEncoder, choose_prompt, resolve_model
+from mwalign.evaluation.scores import tidy_rows
+from mwalign.evaluation.tasks import get_task
+
+logger = logging.getLogger(__name__)
+
+SCORE_COLUMNS = [
+    "model", "base", "method", "seed", "task", "task_type", "subset", "languages", "group",
+    "split", "metric", "score", "ci_low", "ci_high", "dtype",
+]  # fmt: skip
+
+
+@dataclass
+class ModelEntry:
+    """One model to evaluate: a label plus the provenance columns of the scores table."""
+
+    label: str
+    spec: str | Path
+    base: str = ""
+    method: str = ""
+    seed: int | None = None
+    extra_names: list[str] = field(default_factory=list)
+
+
+def select_tasks(
+    names: list[str], langs: list[str] | None, *, strict: bool, exclude_sentences: frozenset[str] = frozenset()
+) -> list[AbsTask]:
+    """Instantiate tasks and restrict their subsets to ``langs`` (None: all); no data is read yet.
+
+    ``exclude_sentences``: training sentences; tasks that can (NTREX) drop documents containing them.
+    """
+    tasks = [get_task(name) for name in names]
+    for task in tasks:
+        if langs is not None:
+            task.hf_subsets = eval_languages.select_subsets(task, langs, strict=strict)
+        if hasattr(task, "exclude_sentences"):
+            task.exclude_sentences = exclude_sentences
+    return tasks
+
+
+def evaluate(
+    models: dict[str, str | Path] | list[ModelEntry],
+    tasks: list[str],
+    langs: list[str] | None = None,
+    *,
+    results_dir: Path,
+    seen_languages: list[str] | None = None,
+    batch_size: int = 64,
+    max_seq_length: int = 128,
+    dtype: str = "bf16",
+    bootstrap: int = 200,
+    prompts: dict[str, str] | None = None,
+    embedding_cache: Path | None = None,
+    strict_langs: bool = True,
+    exclude_sentences: frozenset[str] = frozenset(),
+) -> pd.DataFrame:
+    """Evaluate every model on ``tasks`` restricted to ``langs``; return the tidy scores table.
+
+    ``models`` maps a label to a sentence-transformers folder, a local model
+    name or a hub id. Results go to an ``mteb.ResultCache`` at ``results_dir``
+    and embeddings to ``embedding_cache`` (default ``results_dir/embeddings.sqlite``).
+    ``seen_languages`` (None: English only) decides the seen/unseen group.
+    """
+    if langs is not None:
+        mw_languages.validate_codes(langs, where="langs")
+    entries = [ModelEntry(k, v) for k, v in models.items()] if isinstance(models, dict) else list(models)
+    task_objs = select_tasks(tasks, langs, strict=strict_langs and langs is not None, exclude_sentences=exclude_sentences)
+    resolved = {entry.label: resolve_model(entry.spec) for entry in entries}
+    for task in task_objs:  # read and check every data file once, before any encoding; shared by all models
+        task.load_data()
+    results_dir = Path(results_dir)
+    cache = EmbeddingCache(embedding_cache or results_dir / "embeddings.sqlite")
+    result_cache = mteb.ResultCache(cache_path=results_dir)
+    prompts = DEFAULT_PROMPTS if prompts is None else prompts
+    frames = []
+    try:
+        for entry in entries:
+            names = [entry.label, str(entry.spec), entry.base, *entry.extra_names]
+            encoder = CachingEncoder(resolved[entry.label], label=entry.label, cache=cache,
+                                     prompt=choose_prompt(names, prompts), dtype=dtype,
+                                     max_seq_length=max_seq_length, batch_size=batch_size)
+            seen = set(seen_languages or ["eng"])
+            frames.append(_evaluate_one(entry, encoder, task_objs, result_cache, results_dir, seen, bootstrap))
+    finally:
+        cache.close()
+    return pd.DataFrame(pd.concat(frames, ignore_index=True) if frames else None, columns=SCORE_COLUMNS)
+
+
+def _evaluate_one(
+    entry: ModelEntry,
+    encoder: CachingEncoder,
+    tasks: list[AbsTask],
+    result_cache: Any,
+    results_dir: Path,
+    seen: set[str],
+    bootstrap: int,
+) -> pd.DataFrame:
+    meta = encoder.mteb_model_meta
+    predictions_dir = results_dir / "predictions" / meta.model_name_as_path() / str(meta.revision)
+    result = mteb.evaluate(
+        encoder,
+        tasks,
+        cache=result_cache,
+        overwrite_strategy="only-missing",
+        prediction_folder=predictions_dir,
+        encode_kwargs={"batch_size": encoder.batch_size, "show_progress_bar": False},
+        show_progress_bar=False,
+        co2_tracker=False,
+    )
+    logger.info("%s: encoded %d texts in %.1fs", entry.label, encoder.texts_encoded, encoder.encode_seconds)
+    by_name = {task.metadata.name: task for task in tasks}
+    rows = []
+    for task_result in result.task_results:
+        task = by_name[task_result.task_name]
+        rows.extend(tidy_rows(task, task_result, predictions_dir, seen=seen, bootstrap=bootstrap))
+    frame = pd.DataFrame(rows)
+    provenance = {"model": entry.label, "base": entry.base, "method": entry.method, "seed": entry.seed}
+    return frame.assign(**provenance, dtype=encoder.dtype)
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
+    """Write atomically: a temp file beside the target, then ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+    return path
+
+
+def read_json(path: Path, what: str) -> Any:
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: missing {what}; run the earlier pipeline stage first")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
+
+
+def _entries_from_index(index: Any, run_dir: Path) -> list[ModelEntry]:
+    index_path = run_dir / "models" / "index.json"
+    if not isinstance(index, list) or not index:
+        raise ValueError(f"{index_path}: expected a non-empty list of models")
+    entries = []
+    for i, item in enumerate(index):
+        missing = [k for k in ("label", "path") if k not in item]
+        if missing:
+            raise ValueError(f"{index_path}: entry {i} lacks {', '.join(missing)}")
+        entries.append(
+            ModelEntry(
+                label=item["label"],
+                spec=run_dir / item["path"],
+                base=item.get("base", ""),
+                method=item.get("method", ""),
+                seed=item.get("seed"),
+                extra_names=[item.get("role", "")],
+            )
+        )
+    return entries
+
+
+def training_sentences(run_dir: Path) -> frozenset[str]:
+    """English roots of the run's corpus (``corpus/translations.parquet``), for document-level exclusion."""
+    path = run_dir / "corpus" / "translations.parquet"
+    if not path.is_file():
+        return frozenset()
+    return frozenset(str(s).strip() for s in pd.read_parquet(path, columns=["eng"])["eng"].dropna())
+
+
+def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
+    """Stage 04: every model of ``models/index.json`` on ``cfg.evaluation.tasks``; writes ``results/scores.parquet``."""
+    run_dir = Path(run_dir)
+    ev = cfg.evaluation
+    manifest = read_json(run_dir / "corpus" / "manifest.json", "corpus manifest")
+    seen = list(manifest.get("seen_languages") or ["eng", *manifest.get("pool", [])])
+    entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index"), run_dir)
+    langs = ev.langs if ev.langs is not None else list(dict.fromkeys([*seen, *ev.unseen]))
+    scores = evaluate(
+        entries,
+        ev.tasks,
+        langs,
+        results_dir=run_dir / "results",
+        seen_languages=seen,
+        batch_size=ev.batch_size,
+        max_seq_length=ev.max_seq_length,
+        dtype=ev.dtype,
+        bootstrap=ev.bootstrap,
+        prompts=ev.prompts,
+        strict_langs=ev.langs is not None,
+        exclude_sentences=training_sentences(run_dir),
+    )
+    write_parquet(scores, run_dir / "results" / "scores.parquet")
+    return scores

@@ -1,0 +1,41 @@
+"""Registry of mirror-backed tasks: official mteb name -> task class (imported on first use).
+
+Each task keeps the official mteb name, metadata, subsets, splits and main
+score and only changes loading (``load_data`` reads the mirror in
+``mwalign.config.data_dir()``, else defers to mteb's hub loading).
+``SIB200BitextMining`` is mwalign's own FLORES-style task (see its module).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from mteb.abstasks.abstask import AbsTask
+
+_REGISTRY = {
+    "Tatoeba": ("tatoeba", "Tatoeba"),
+    "NTREXBitextMining": ("ntrex", "NTREXBitextMining"),
+    "SIB200BitextMining": ("sib200_bitext_mining", "SIB200BitextMining"),
+    "STS17": ("sts17", "STS17"),
+    "STSBenchmarkMultilingualSTS": ("stsb_multilingual", "STSBenchmarkMultilingualSTS"),
+    "SIB200Classification": ("sib200_classification", "SIB200Classification"),
+    "AmazonCounterfactualClassification": ("amazon_counterfactual", "AmazonCounterfactualClassification"),
+    "AfriSentiClassification": ("afrisenti", "AfriSentiClassification"),
+    "MultiHateClassification": ("multi_hate", "MultiHateClassification"),
+    "SIB200ClusteringS2S": ("sib200_clustering", "SIB200ClusteringS2S"),
+}
+TASK_NAMES = tuple(_REGISTRY)
+
+
+def task_class(name: str) -> type[AbsTask]:
+    """The task class for an official name; unknown names list the known ones."""
+    try:
+        module, cls = _REGISTRY[name]
+    except KeyError:
+        raise ValueError(f"evaluation.tasks: unknown task {name!r}; known tasks: {', '.join(sorted(_REGISTRY))}") from None
+    return getattr(import_module(f"{__name__}.{module}"), cls)
+
+
+def get_task(name: str) -> AbsTask:
+    """A fresh task instance."""
+    return task_class(name)()

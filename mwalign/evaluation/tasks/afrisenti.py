@@ -1,0 +1,42 @@
+"""AfriSenti tweet sentiment (official mteb task ``AfriSentiClassification``) from the mirror.
+
+Mirror: ``afrisenti/data/<lang>/{train,test}.tsv`` with header
+``tweet<TAB>label``; labels map positive=0, neutral=1, negative=2 (the ids of
+mteb's hub copy, checked against its label counts). As on the hub, ``test``
+keeps its first 2,048 rows. mteb's 12 subsets; orm and tir (no training data)
+are not among them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from datasets import Dataset, DatasetDict
+from mteb.tasks.classification.multilingual.afri_senti_classification import AfriSentiClassification as _Official
+
+from mwalign.evaluation.tasks.hub import load_from_hub
+from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_available, mirror_path, read_tsv
+
+LABELS = {"positive": 0, "neutral": 1, "negative": 2}
+TEST_ROWS = 2048
+
+
+def read_afrisenti(lang: str, split: str) -> Dataset:
+    path = mirror_path("afrisenti", "data", lang, f"{split}.tsv")
+    rows = read_tsv(path)[: TEST_ROWS if split == "test" else None]
+    unknown = {row[-1] for row in rows} - set(LABELS)
+    if unknown or any(len(row) != 2 for row in rows):
+        raise MirrorDataError(f"{path}: expected tweet<TAB>label with labels {sorted(LABELS)}; got {sorted(unknown)}")
+    return Dataset.from_dict({"text": [r[0] for r in rows], "label": [LABELS[r[1]] for r in rows]})
+
+
+class AfriSentiClassification(_Official):
+    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
+        if self.data_loaded:
+            return
+        if not mirror_available():
+            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
+        self.dataset = {
+            lang: DatasetDict({split: read_afrisenti(lang, split) for split in ("train", "test")}) for lang in self.hf_subsets
+        }
+        self.data_loaded = True

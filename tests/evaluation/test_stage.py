@@ -1,0 +1,126 @@
+"""The evaluation stage: run dir in, mteb ResultCache + tidy scores table out; second run re-encodes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from mwalign.config import RunConfig
+from mwalign.evaluation import evaluate, run_evaluation_stage
+from mwalign.evaluation.stage import SCORE_COLUMNS
+
+
+def smoke_config(**evaluation) -> RunConfig:
+    defaults = {"tasks": ["Tatoeba"], "langs": ["spa", "fra", "deu"], "unseen": ["deu"], "batch_size": 8,
+                "max_seq_length": 32, "bootstrap": 20}
+    return RunConfig.model_validate({"name": "t", "evaluation": {**defaults, **evaluation}})
+
+
+def test_stage_writes_tidy_table_and_mteb_results(tiny_mirror, run_dir):
+    # Given a run dir with 2 models and a manifest whose seen languages are eng, spa, fra
+    # When the stage runs Tatoeba on spa, fra, deu
+    scores = run_evaluation_stage(smoke_config(), run_dir)
+    # Then the table has the contract columns, one row per model x subset, and groups from the manifest
+    on_disk = pd.read_parquet(run_dir / "results" / "scores.parquet")
+    assert list(on_disk.columns) == SCORE_COLUMNS, "scores.parquet must carry the contract columns"
+    assert len(scores) == 6 and set(scores["subset"]) == {"spa-eng", "fra-eng", "deu-eng"}, "2 models x 3 subsets"
+    groups = dict(zip(scores["subset"], scores["group"], strict=False))
+    assert groups == {"spa-eng": "seen", "fra-eng": "seen", "deu-eng": "unseen"}, "deu is not in the manifest"
+    assert set(scores["metric"]) == {"f1"} and set(scores["method"]) == {"base", "multiway"}, "f1 and provenance"
+    assert (scores["ci_low"] <= scores["score"]).all() and (scores["score"] <= scores["ci_high"]).all(), (
+        "the bootstrap interval must contain the point score"
+    )
+    # And mteb's own result JSON lives under results/, one file per model
+    result_files = sorted((run_dir / "results" / "results").rglob("Tatoeba.json"))
+    assert len(result_files) == 2, "one mteb TaskResult per model in the run's ResultCache"
+    assert json.loads(result_files[0].read_text())["task_name"] == "Tatoeba"
+
+
+def test_second_evaluation_encodes_nothing(tiny_mirror, tiny_model, tmp_path, monkeypatch):
+    # Given a first evaluation
+    first = evaluate({"tiny": tiny_model}, ["Tatoeba"], ["spa"], results_dir=tmp_path / "r", bootstrap=10)
+    # When the results JSON is deleted and the model is evaluated again
+    for path in (tmp_path / "r" / "results").rglob("*.json"):
+        path.unlink()
+    import mwalign.evaluation.harness as harness
+
+    def no_model_load(*args, **kwargs):
+        raise AssertionError("model must not load when every embedding is cached")
+
+    monkeypatch.setattr(harness, "load_sentence_transformer", no_model_load)
+    second = evaluate({"tiny": tiny_model}, ["Tatoeba"], ["spa"], results_dir=tmp_path / "r", bootstrap=10)
+    # Then the scores are identical and came from cached embeddings
+    assert first["score"].tolist() == second["score"].tolist(), "cached embeddings must reproduce the scores"
+
+
+def test_unknown_task_fails_before_encoding(tiny_mirror, run_dir):
+    with pytest.raises(ValueError, match=r"evaluation.tasks: unknown task 'Tatoba'; known tasks: .*Tatoeba"):
+        run_evaluation_stage(smoke_config(tasks=["Tatoba"]), run_dir)
+    assert not (run_dir / "results" / "scores.parquet").exists(), "no half-written artifact"
+
+
+def test_model_folder_without_weights_is_named(tiny_mirror, run_dir):
+    # Given a model folder whose weights were deleted
+    for weights in (run_dir / "models" / "tiny-base").rglob("*.safetensors"):
+        weights.unlink()
+    # Then the stage fails naming the folder, before any encoding
+    with pytest.raises(ValueError, match=r"tiny-base.*no .*weights"):
+        run_evaluation_stage(smoke_config(), run_dir)
+    assert not (run_dir / "results" / "embeddings.sqlite").exists(), "nothing was encoded"
+
+
+def test_missing_manifest_is_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"corpus/manifest.json: missing corpus manifest"):
+        run_evaluation_stage(smoke_config(), tmp_path)
+
+
+def test_sts17_rows_carry_intervals_and_groups(real_mirror, tiny_model, tmp_path):
+    # Given STS17 on Spanish (es-es, es-en) with Spanish seen in training
+    scores = evaluate({"tiny": tiny_model}, ["STS17"], ["spa"], results_dir=tmp_path / "r", seen_languages=["eng", "spa"],
+                      bootstrap=50)
+    # Then both subsets score Spearman with an interval around it, and both are "seen"
+    assert set(scores["subset"]) == {"es-es", "es-en"} and set(scores["metric"]) == {"cosine_spearman"}
+    assert (scores["ci_low"] <= scores["score"]).all() and (scores["score"] <= scores["ci_high"]).all(), (
+        "the bootstrap interval must contain the point Spearman"
+    )
+    assert set(scores["group"]) == {"seen"}, "es-en: both languages seen"
+
+
+def test_language_absent_from_task_is_named(real_mirror, tiny_model, tmp_path):
+    # Given French, which the mirrored STS17 lacks (fr-en is not in the SemEval release)
+    with pytest.raises(ValueError, match=r"evaluation.langs: fra not in task STS17"):
+        evaluate({"tiny": tiny_model}, ["STS17"], ["spa", "fra"], results_dir=tmp_path / "r")
+    assert not (tmp_path / "r").exists(), "nothing written before the check"
+
+
+@pytest.mark.slow  # ~35 s on a shared 2-core box: 3 x 1,004 sentences
+def test_multiway_bitext_scores_every_direction_with_groups(real_mirror, tiny_model, tmp_path):
+    # Given the SIB-200 multi-way task on Spanish and German, with Spanish seen and German unseen
+    scores = evaluate({"tiny": tiny_model}, ["SIB200BitextMining"], ["spa", "deu"], results_dir=tmp_path / "r",
+                      seen_languages=["eng", "spa"], bootstrap=30)
+    # Then every direction among spa, deu and the English pivot is scored, grouped by its languages
+    assert set(scores["subset"]) == {"spa_Latn-deu_Latn", "deu_Latn-spa_Latn", "spa_Latn-eng_Latn",
+                                     "eng_Latn-spa_Latn", "deu_Latn-eng_Latn", "eng_Latn-deu_Latn"}
+    group = dict(zip(scores["subset"], scores["group"], strict=True))
+    assert group["spa_Latn-eng_Latn"] == "seen" and group["spa_Latn-deu_Latn"] == "unseen", "unseen if any language is"
+    assert (scores["ci_low"] <= scores["score"]).all() and (scores["score"] <= scores["ci_high"]).all(), (
+        "intervals from mteb's parallel predictions must contain the point f1"
+    )
+
+
+def test_shared_sentences_are_encoded_once(tiny_mirror, tiny_model, tmp_path):
+    # Given three Tatoeba pairs whose English sides are the same 4 sentences
+    evaluate({"tiny": tiny_model}, ["Tatoeba"], ["spa", "fra", "deu"], results_dir=tmp_path / "r", bootstrap=0)
+    # Then the cache holds 12 foreign + 4 English vectors: shared sentences were encoded once
+    from mwalign.evaluation.embedding_cache import EmbeddingCache
+
+    assert len(EmbeddingCache(tmp_path / "r" / "embeddings.sqlite")) == 16, "each distinct text encoded once"
+
+
+@pytest.mark.slow  # ~30 s: 1,004 sentences and 10 k-means runs
+def test_clustering_rows_carry_run_intervals(real_mirror, tiny_model, tmp_path):
+    scores = evaluate({"tiny": tiny_model}, ["SIB200ClusteringS2S"], ["spa"], results_dir=tmp_path / "r", bootstrap=50)
+    assert scores["subset"].tolist() == ["spa_Latn"] and scores["metric"].tolist() == ["v_measure"]
+    assert scores["ci_low"][0] <= scores["score"][0] <= scores["ci_high"][0], "interval contains the mean v-measure"

@@ -1,0 +1,88 @@
+"""Every registered task loads its real mirror subset with mteb's official identity and mteb's own data statistics."""
+
+from __future__ import annotations
+
+import shutil
+
+import mteb
+import pytest
+
+from mwalign.evaluation.tasks import TASK_NAMES, get_task
+from mwalign.evaluation.tasks.mirror import MirrorDataError
+
+# (task, subset, split, text column): mteb's descriptive stats of its hub copy must match the mirror's.
+CASES = [
+    ("Tatoeba", "deu-eng", "test", "sentence1"),
+    ("STS17", "en-tr", "test", "sentence1"),
+    ("STSBenchmarkMultilingualSTS", "de", "test", "sentence1"),
+    ("SIB200Classification", "spa_Latn", "test", "text"),
+    ("AmazonCounterfactualClassification", "de", "validation", "text"),
+    ("AfriSentiClassification", "amh", "test", "text"),
+    ("MultiHateClassification", "ara", "test", "text"),
+]
+
+
+def _hub_stats(task, subset: str, split: str) -> dict:
+    return task.metadata.descriptive_stats[split]["hf_subset_descriptive_stats"][subset]
+
+
+@pytest.mark.parametrize(("name", "subset", "split", "column"), CASES, ids=[c[0] for c in CASES])
+def test_mirror_matches_mteb_hub_statistics(real_mirror, name, subset, split, column):
+    # Given our task restricted to one subset
+    task = get_task(name)
+    assert task.metadata == mteb.get_task(name).metadata, f"{name}: metadata must be mteb's, unchanged"
+    task.hf_subsets = [subset]
+    # When it loads from the mirror
+    task.load_data()
+    data = task.dataset[subset][split]
+    stats = _hub_stats(task, subset, split)
+    # Then size, text length and label distribution equal mteb's statistics of its hub copy
+    assert len(data) == stats["num_samples"], f"{name}/{subset}/{split}: row count must equal mteb's"
+    text_stats = stats.get("text_statistics") or stats.get("sentence1_statistics") or stats.get("text1_statistics")
+    if name != "Tatoeba":  # Tatoeba's hub copy keeps a trailing newline per line (module docstring)
+        assert sum(map(len, data[column])) == text_stats["total_text_length"], f"{name}: texts must equal mteb's"
+    labels = (stats.get("label_statistics") or {}).get("labels")
+    if labels:
+        counts = {str(k): sum(1 for x in data["label"] if x == k) for k in set(data["label"])}
+        assert counts == {k: v["count"] for k, v in labels.items()}, f"{name}: label ids/counts must equal mteb's"
+
+
+def test_ntrex_and_sib_bitext_are_multiway(real_mirror):
+    # Given the two multi-way bitext tasks on one pair each
+    ntrex, sib = get_task("NTREXBitextMining"), get_task("SIB200BitextMining")
+    ntrex.hf_subsets, sib.hf_subsets = ["spa_Latn-deu_Latn"], ["spa_Latn-deu_Latn"]
+    ntrex.load_data()
+    sib.load_data()
+    # Then both hold one aligned column per language (NTREX 1,997 lines, SIB 1,004 FLORES sentences)
+    assert ntrex.dataset["test"].column_names == ["deu_Latn", "spa_Latn"] and len(ntrex.dataset["test"]) == 1997
+    assert len(sib.dataset["test"]) == 1004 and set(sib.dataset["test"].column_names) == {"spa_Latn", "deu_Latn"}
+    assert len(sib.metadata.hf_subsets) == 205 * 204, "any ordered pair of the 205 SIB-200 languages"
+
+
+def test_ntrex_drops_documents_seen_in_training(real_mirror):
+    # Given the first English NTREX sentence as a training sentence
+    task = get_task("NTREXBitextMining")
+    task.hf_subsets = ["spa_Latn-eng_Latn"]
+    task.exclude_sentences = frozenset({"Welsh AMs worried about 'looking like muppets'"})
+    task.load_data()
+    # Then its whole document is gone and the rest stays aligned
+    english = task.dataset["test"]["eng_Latn"]
+    assert "Welsh AMs worried about 'looking like muppets'" not in english and 1900 < len(english) < 1997
+
+
+def test_sts_scores_outside_range_are_named(real_mirror, tmp_path, monkeypatch):
+    # Given an STS17 gold file with a score of 7 on a 0-5 scale
+    shutil.copytree(real_mirror / "sts17", tmp_path / "sts17")
+    gold = tmp_path / "sts17" / "STS2017.gs" / "STS.gs.track3.es-es.txt"
+    lines = gold.read_text().splitlines()
+    gold.write_text("\n".join(["7.0", *lines[1:]]) + "\n")
+    monkeypatch.setenv("MWALIGN_DATA_DIR", str(tmp_path))
+    task = get_task("STS17")
+    task.hf_subsets = ["es-es"]
+    with pytest.raises(MirrorDataError, match=r"STS.gs.track3.es-es.txt: score 7.0 outside the declared range \[0, 5\]"):
+        task.load_data()
+
+
+def test_every_registered_task_has_official_or_own_name():
+    official = {t.metadata.name for t in mteb.get_tasks(tasks=[n for n in TASK_NAMES if n != "SIB200BitextMining"])}
+    assert official == set(TASK_NAMES) - {"SIB200BitextMining"}, "registry names must be mteb's official names"
