@@ -1,0 +1,241 @@
+"""The training loop: root-unique batches, bf16 autocast, optional GradCache, checkpoints, early stopping.
+
+Our own loop rather than SentenceTransformerTrainer: a multi-way batch is a variable number of sentences
+per row with (row, language, sentence-id) labels and a drift cache indexed by sentence id, which the ST
+collator and sampler do not model; owning the loop also makes exact resume testable (same final weights
+after a kill) and keeps GradCache and DDP on one code path.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import torch
+from safetensors.torch import load_model, save_model
+from torch import nn
+from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
+
+from mwalign.training.checkpoint import LoopState, has_checkpoint, load_checkpoint, save_checkpoint
+from mwalign.training.data import Batch, RootBatchSampler, RowTable, make_batch
+from mwalign.training.dev_metric import bitext_accuracy
+from mwalign.training.distributed import (
+    average_gradients,
+    barrier,
+    broadcast_parameters,
+    check_data_parallel,
+    is_main_process,
+    local_share,
+    rank_and_world,
+)
+from mwalign.training.encoding import embed_texts, forward_embeddings
+from mwalign.training.grad_cache import grad_cache_backward
+from mwalign.training.losses import MultiWayContrastiveLoss
+
+BEST_WEIGHTS = "best.safetensors"
+REFERENCE = "reference.pt"
+LOG = "train_log.jsonl"
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything a run needs besides model, loss and data; ``dtype`` is the effective one."""
+
+    batch_size: int
+    epochs: int
+    learning_rate: float
+    seed: int
+    max_steps: int | None = None
+    warmup_ratio: float = 0.1
+    eval_every: int = 50
+    patience: int = 10
+    dtype: Literal["bf16", "fp32"] = "fp32"
+    prompt: str | None = None
+    freeze_word_embeddings: bool = False
+    grad_cache_mini_batch: int | None = None
+    weight_decay: float = 0.01
+    max_grad_norm: float = 1.0
+    show_progress: bool = True
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    steps: int
+    best_metric: float | None
+    best_step: int | None
+    stopped_early: bool
+    history: list[dict[str, Any]]
+
+
+StepHook = Callable[[int, dict[str, Any]], None]
+
+
+def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: RowTable | None,
+          settings: TrainSettings, work_dir: Path, *, resume: Literal["auto", "require", "never"] = "auto",
+          on_step: StepHook | None = None) -> TrainResult:
+    """Train ``model`` in place; checkpoints, log and best weights live in ``work_dir``.
+
+    Ends with the best dev-metric weights loaded (the last weights if ``dev`` is None).
+    """
+    sampler = RootBatchSampler(rows.root_ids, settings.batch_size, settings.seed)  # validates before heavy work
+    work_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(settings.seed)
+    _freeze_word_embeddings(model, settings.freeze_word_embeddings)
+    total_steps = _total_steps(sampler, settings)
+    optimizer, scheduler = _optimizer(model, settings, total_steps)
+    fingerprint = _fingerprint(settings, rows, loss)
+    state = _start_state(work_dir, model, optimizer, scheduler, fingerprint, resume)
+    _prepare_reference(model, loss, rows, settings, work_dir, fresh=state.step == 0)
+    check_data_parallel(settings.batch_size, settings.grad_cache_mini_batch)
+    broadcast_parameters(model)
+    loss.gather_across_devices = rank_and_world()[1] > 1
+    if is_main_process():
+        _truncate_log(work_dir / LOG, state.step)
+    progress = tqdm(total=total_steps, initial=state.step, desc="align",
+                    disable=not (settings.show_progress and is_main_process()))
+    while state.step < total_steps and not state.stopped_early:
+        batches = sampler.batches(state.epoch)
+        if state.batch_in_epoch >= len(batches):
+            state.epoch, state.batch_in_epoch = state.epoch + 1, 0
+            continue
+        batch = make_batch(rows, local_share(batches[state.batch_in_epoch]), settings.prompt)
+        record = _train_step(model, loss, batch, optimizer, scheduler, settings, state, len(batches))
+        state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
+        if dev is not None and (state.step % settings.eval_every == 0 or state.step == total_steps):
+            record["dev_accuracy"] = _evaluate(model, dev, settings, state, work_dir)
+        if is_main_process():
+            _append_log(work_dir / LOG, record)
+            if state.step % settings.eval_every == 0 or state.step == total_steps or state.stopped_early:
+                save_checkpoint(work_dir, model, optimizer, scheduler, state, fingerprint)
+        progress.update(1)
+        progress.set_postfix(loss=f"{record['loss']:.4f}")
+        if on_step is not None:
+            on_step(state.step, record)
+    progress.close()
+    barrier()  # rank 0's best weights are on disk before anyone reads them
+    if state.best_step is not None:
+        load_model(model, str(work_dir / BEST_WEIGHTS))
+    return TrainResult(state.step, state.best_metric, state.best_step, state.stopped_early, list(state.history))
+
+
+def _train_step(model, loss, batch: Batch, optimizer, scheduler, settings: TrainSettings, state: LoopState,
+                n_batches: int) -> dict[str, Any]:
+    """One optimiser step; a non-finite loss stops with the step and batch named."""
+    model.train()
+    started = time.perf_counter()
+    if settings.grad_cache_mini_batch:
+        value = grad_cache_backward(model, loss, batch.texts, batch.labels,
+                                    mini_batch_size=settings.grad_cache_mini_batch, dtype=settings.dtype)
+    else:
+        embeddings = forward_embeddings(model, batch.texts, settings.dtype)  # (N_local, d)
+        value = loss.loss_from_embeddings(embeddings, batch.labels)
+    if not torch.isfinite(value):
+        optimizer.zero_grad(set_to_none=True)
+        raise FloatingPointError(
+            f"non-finite loss {value.item()} at step {state.step + 1} (epoch {state.epoch}, batch "
+            f"{state.batch_in_epoch + 1}/{n_batches}, roots {batch.root_ids[:3]}...); lower "
+            "training.learning_rate or set training.dtype=fp32")
+    if not settings.grad_cache_mini_batch:
+        value.backward()
+    average_gradients(model)  # no-op unless under torchrun
+    if settings.max_grad_norm:
+        torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], settings.max_grad_norm)
+    lr = scheduler.get_last_lr()[0]
+    optimizer.step()
+    scheduler.step()
+    optimizer.zero_grad(set_to_none=True)
+    seconds = time.perf_counter() - started
+    return {"step": state.step + 1, "epoch": state.epoch, "loss": value.item(), "lr": lr,
+            "roots_per_s": batch.n_rows / seconds, "sentences_per_s": len(batch.texts) / seconds,
+            "seconds": seconds}
+
+
+def _evaluate(model, dev: RowTable, settings: TrainSettings, state: LoopState, work_dir: Path) -> float:
+    """Dev bitext accuracy; keeps the best weights on disk and counts evaluations without improvement."""
+    metric = bitext_accuracy(model, dev, dtype=settings.dtype, prompt=settings.prompt)
+    if state.best_metric is None or metric > state.best_metric:
+        state.best_metric, state.best_step, state.evals_without_improvement = metric, state.step, 0
+        if is_main_process():
+            tmp = work_dir / f"{BEST_WEIGHTS}.tmp"
+            save_model(model, str(tmp))
+            tmp.replace(work_dir / BEST_WEIGHTS)
+    else:
+        state.evals_without_improvement += 1
+        state.stopped_early = state.evals_without_improvement >= settings.patience
+    state.history.append({"step": state.step, "dev_accuracy": metric})
+    return metric
+
+
+def _start_state(work_dir, model, optimizer, scheduler, fingerprint: str, resume: str) -> LoopState:
+    if resume == "require" or (resume == "auto" and has_checkpoint(work_dir)):
+        return load_checkpoint(work_dir, model, optimizer, scheduler, fingerprint)
+    return LoopState()
+
+
+def _prepare_reference(model, loss: MultiWayContrastiveLoss, rows: RowTable, settings: TrainSettings,
+                       work_dir: Path, *, fresh: bool) -> None:
+    """f0(x) for every training sentence, computed once from the starting weights and kept on disk."""
+    if loss.drift_weight <= 0:
+        return
+    path = work_dir / REFERENCE
+    if path.is_file() and not fresh:  # resumed: the weights moved on, f0 must come from disk
+        loss.set_reference_embeddings(torch.load(path))
+        return
+    texts = [f"{settings.prompt}{s}" if settings.prompt else s for s in rows.all_sentences]
+    reference = embed_texts(model, texts, settings.dtype)  # (S, d)
+    if is_main_process():
+        torch.save(reference, work_dir / f"{REFERENCE}.tmp")
+        (work_dir / f"{REFERENCE}.tmp").replace(path)
+    loss.set_reference_embeddings(reference)
+
+
+def _freeze_word_embeddings(model: nn.Module, freeze: bool) -> None:
+    if not freeze:
+        return
+    backbone = getattr(model[0], "auto_model", None)
+    if backbone is None:
+        raise ValueError(f"training.freeze_word_embeddings: {type(model[0]).__name__} has no word embeddings")
+    backbone.get_input_embeddings().weight.requires_grad_(False)
+
+
+def _optimizer(model: nn.Module, settings: TrainSettings, total_steps: int):
+    params = [p for p in model.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(params, lr=settings.learning_rate, weight_decay=settings.weight_decay)
+    warmup = int(settings.warmup_ratio * total_steps)
+
+    def linear_warmup_decay(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / (warmup + 1)
+        return max(0.0, (total_steps - step) / max(1, total_steps - warmup))
+
+    return optimizer, torch.optim.lr_scheduler.LambdaLR(optimizer, linear_warmup_decay)
+
+
+def _total_steps(sampler: RootBatchSampler, settings: TrainSettings) -> int:
+    per_epoch = len(sampler)
+    total = per_epoch * settings.epochs
+    return min(total, settings.max_steps) if settings.max_steps else total
+
+
+def _fingerprint(settings: TrainSettings, rows: RowTable, loss: MultiWayContrastiveLoss) -> str:
+    payload = {"settings": {k: v for k, v in asdict(settings).items() if k != "show_progress"},
+               "loss": loss.get_config_dict(), "rows": [rows.root_ids, rows.languages, rows.sentences]}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _append_log(path: Path, record: dict[str, Any]) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
+def _truncate_log(path: Path, step: int) -> None:
+    """On resume, drop log lines written after the checkpoint (they will be rerun)."""
+    if not path.is_file():
+        return
+    kept = [line for line in path.read_text(encoding="utf-8").splitlines() if json.loads(line)["step"] <= step]
+    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")

@@ -1,0 +1,253 @@
+"""Stage entry points: the alignment comparison (multi-way vs bilingual, ablations) and the mE5 fine-tune.
+
+Each trained model goes to ``run_dir/models/<label>/`` and gets a ``models/index.json`` entry as soon as
+it is done, so an interrupted stage resumes: finished models are skipped (same job hash), an unfinished
+one continues from ``models/.<label>.partial/checkpoint``.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+import logging
+import re
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from mwalign.config import LossConfig, RunConfig
+from mwalign.training.data import RootBatchSampler, RowTable, read_rows
+from mwalign.training.distributed import barrier, is_main_process
+from mwalign.training.encoding import effective_dtype
+from mwalign.training.loop import LOG, TrainSettings, train
+from mwalign.training.losses import MultiWayContrastiveLoss
+from mwalign.training.saving import save_model_folder, update_index
+from mwalign.training.variants import ABLATION_VARIANTS, derive_variant
+
+logger = logging.getLogger(__name__)
+ANCHOR_ABLATIONS = {"english-anchors": "english", "non-english-anchors": "non-english"}
+
+
+@dataclass(frozen=True)
+class Job:
+    label: str
+    base: str
+    role: str
+    method: str
+    seed: int
+    rows: RowTable
+    loss: LossConfig
+    settings: TrainSettings
+    max_seq_length: int
+    use_dev: bool
+
+
+def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
+    """Train multi-way and bilingual models per base model and seed, plus ablations; update index.json."""
+    run_dir = Path(run_dir)
+    corpus = run_dir / "corpus"
+    multiway, bilingual = read_rows(corpus / "multiway.parquet"), read_rows(corpus / "bilingual.parquet")
+    dev = _dev_rows(corpus, cfg.training.dev_max_rows)
+    t = cfg.training
+    dtype = effective_dtype(t.dtype)
+    jobs = []
+    for base in t.models:
+        for seed in t.seeds:
+            jobs.append(_alignment_job(cfg, base, "multiway", seed, multiway, t.loss, dtype))
+            jobs.append(_alignment_job(cfg, base, "bilingual", seed, bilingual, t.loss, dtype))
+        for ablation in t.ablations:
+            rows, loss = multiway, t.loss
+            if ablation in ANCHOR_ABLATIONS:
+                loss = t.loss.model_copy(update={"anchors": ANCHOR_ABLATIONS[ablation]})
+            elif ablation in ABLATION_VARIANTS:
+                train_roots = set(multiway.root_ids) | set(bilingual.root_ids)
+                rows = derive_variant(ablation, corpus / "translations.parquet", train_roots,
+                                      bilingual.pair_count, t.seeds[0])
+            jobs.append(_alignment_job(cfg, base, ablation, t.seeds[0], rows, loss, dtype))
+    return _run_jobs(cfg, run_dir, jobs, dev, role="unaligned", dtype=dtype)
+
+
+def run_me5_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
+    """Fine-tune mE5 on the first ``me5.n_rows`` multi-way rows vs bilingual rows with the same pair budget.
+
+    As in the paper's mE5 setting (fixed epochs), there is no early stopping: the final weights are saved.
+    Labels carry ``-me5-`` so they never collide with the alignment stage's models of the same base.
+    """
+    run_dir = Path(run_dir)
+    if not cfg.me5.enabled:
+        return pd.DataFrame()
+    corpus = run_dir / "corpus"
+    multiway_all, bilingual_all = read_rows(corpus / "multiway.parquet"), read_rows(corpus / "bilingual.parquet")
+    multiway = _me5_rows(multiway_all.head(cfg.me5.n_rows) if cfg.me5.n_rows else multiway_all, len(bilingual_all))
+    budget = multiway.pair_count
+    bilingual = bilingual_all.head(budget)
+    dtype = effective_dtype(cfg.training.dtype)
+    jobs = [_me5_job(cfg, method, rows, dtype) for method, rows in (("multiway", multiway), ("bilingual", bilingual))]
+    return _run_jobs(cfg, run_dir, jobs, dev=None, role="me5", dtype=dtype)
+
+
+def _me5_rows(multiway: RowTable, n_bilingual: int) -> RowTable:
+    """Shrink the multi-way rows until the bilingual corpus can match their pair budget (logged)."""
+    n = len(multiway)
+    while n > 0 and multiway.head(n).pair_count > n_bilingual:
+        n -= 1
+    if n < len(multiway):
+        logger.warning("me5.n_rows: bilingual.parquet has %d rows, enough to match the pairs of %d multi-way rows "
+                       "(not %d); using %d", n_bilingual, n, len(multiway), n)
+    if n < 2:
+        raise ValueError(f"me5.n_rows: bilingual.parquet ({n_bilingual} rows) cannot match the pair budget of even "
+                         "2 multi-way rows; enlarge the corpus (corpus.n_roots)")
+    return multiway.head(n)
+
+
+def _alignment_job(cfg: RunConfig, base: str, method: str, seed: int, rows: RowTable, loss: LossConfig,
+                   dtype: str) -> Job:
+    t = cfg.training
+    settings = TrainSettings(
+        batch_size=t.batch_size, epochs=t.epochs, learning_rate=t.learning_rate, seed=seed, max_steps=t.max_steps,
+        warmup_ratio=t.warmup_ratio, eval_every=t.eval_every, patience=t.patience, dtype=dtype,
+        freeze_word_embeddings=t.freeze_word_embeddings, grad_cache_mini_batch=t.grad_cache_mini_batch)
+    RootBatchSampler(rows.root_ids, t.batch_size, seed, where=f"params/{cfg.name}.yml: training.batch_size")
+    return Job(f"{_short(base)}-{method}-s{seed}", base, "unaligned", method, seed, rows, loss, settings,
+               t.max_seq_length, use_dev=True)
+
+
+def _me5_job(cfg: RunConfig, method: str, rows: RowTable, dtype: str) -> Job:
+    m, t = cfg.me5, cfg.training
+    settings = TrainSettings(
+        batch_size=m.batch_size, epochs=m.epochs, learning_rate=m.learning_rate, seed=t.seeds[0],
+        max_steps=m.max_steps, warmup_ratio=t.warmup_ratio, eval_every=t.eval_every, patience=t.patience,
+        dtype=dtype, freeze_word_embeddings=m.freeze_word_embeddings, grad_cache_mini_batch=m.grad_cache_mini_batch)
+    RootBatchSampler(rows.root_ids, m.batch_size, t.seeds[0], where=f"params/{cfg.name}.yml: me5.batch_size")
+    return Job(f"{_short(m.model)}-me5-{method}-s{t.seeds[0]}", m.model, "me5", method, t.seeds[0], rows, m.loss,
+               settings, t.max_seq_length, use_dev=False)
+
+
+def _run_jobs(cfg: RunConfig, run_dir: Path, jobs: list[Job], dev: RowTable | None, *, role: str,
+              dtype: str) -> pd.DataFrame:
+    corpus_hash = _corpus_hash(run_dir / "corpus")
+    loader = _BaseModels()
+    frames = []
+    for base in dict.fromkeys(job.base for job in jobs):
+        frames.append(_register_base(loader, base, role, run_dir, corpus_hash, dtype, cfg.training.max_seq_length))
+    for job in jobs:
+        frames.append(_run_job(loader, job, dev, run_dir, corpus_hash))
+    return pd.concat(frames, ignore_index=True)
+
+
+class _BaseModels:
+    """Loads each base model once (me5-small takes ~15 s to load) and hands out fresh copies."""
+
+    def __init__(self) -> None:
+        self._pristine: dict[tuple[str, int], object] = {}
+
+    def load(self, base: str, *, max_seq_length: int):
+        from mwalign import models  # lazily: the stage validates its inputs before touching any model
+
+        key = (base, max_seq_length)
+        if key not in self._pristine:
+            self._pristine[key] = models.load(base, max_seq_length=max_seq_length)
+        return copy.deepcopy(self._pristine[key])
+
+
+def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash: str) -> pd.DataFrame:
+    target = run_dir / "models" / job.label
+    job_hash = _job_hash(job, corpus_hash)
+    entry = _entry(job.label, job.base, job.role, job.method, job.seed, job.settings.dtype, corpus_hash)
+    if _is_done(target, job_hash):
+        return _record(run_dir, entry)
+    work_dir = run_dir / "models" / f".{job.label}.partial"
+    model = models.load(job.base, max_seq_length=job.max_seq_length)
+    settings = TrainSettings(**{**asdict(job.settings), "prompt": training_prompt(model, job.role)})
+    loss = MultiWayContrastiveLoss(model, **job.loss.model_dump())
+    result = train(model, loss, job.rows, dev if job.use_dev else None, settings, work_dir)
+    info = {"job_hash": job_hash, **{k: v for k, v in entry.items() if k != "path"}, "loss": job.loss.model_dump(),
+            "settings": asdict(settings), "rows": len(job.rows), "pairs": job.rows.pair_count,
+            "steps": result.steps, "best_dev_accuracy": result.best_metric, "best_step": result.best_step,
+            "stopped_early": result.stopped_early, "corpus_source": job.rows.source}
+    if is_main_process():  # under torchrun only rank 0 writes
+        save_model_folder(model, target, info, work_dir / LOG)
+        shutil.rmtree(work_dir, ignore_errors=True)
+    barrier()
+    return _record(run_dir, entry)
+
+
+def _register_base(models, base: str, role: str, run_dir: Path, corpus_hash: str, dtype: str,
+                   max_seq_length: int) -> pd.DataFrame:
+    """The untouched base model, saved like the trained ones so evaluation treats all alike."""
+    label = f"{_short(base)}-me5-base" if role == "me5" else f"{_short(base)}-base"
+    entry = _entry(label, base, role, "base", None, dtype, corpus_hash)
+    target = run_dir / "models" / label
+    job_hash = hashlib.sha256(json.dumps([base, max_seq_length]).encode()).hexdigest()[:16]
+    if not _is_done(target, job_hash):
+        model = models.load(base, max_seq_length=max_seq_length)
+        if is_main_process():
+            save_model_folder(model, target, {"job_hash": job_hash, **{k: v for k, v in entry.items() if k != "path"}})
+        barrier()
+    return _record(run_dir, entry)
+
+
+def _record(run_dir: Path, entry: dict) -> pd.DataFrame:
+    """Add the entry to models/index.json (rank 0 only under torchrun) and return it as a frame."""
+    if is_main_process():
+        frame = update_index(run_dir, [entry])
+    else:
+        frame = pd.DataFrame([entry])
+    barrier()
+    return frame
+
+
+def training_prompt(model, role: str) -> str | None:
+    """The prompt training must prepend: the model's query/default prompt; E5 needs ``query: `` regardless."""
+    prompts = getattr(model, "prompts", None) or {}
+    if prompts.get("query"):
+        return prompts["query"]
+    default = getattr(model, "default_prompt_name", None)
+    if default and prompts.get(default):
+        return prompts[default]
+    return "query: " if role == "me5" else None
+
+
+def _dev_rows(corpus: Path, max_rows: int | None) -> RowTable | None:
+    path = corpus / "dev.parquet"
+    if not path.is_file():
+        return None
+    dev = read_rows(path)
+    return dev.head(max_rows) if max_rows else dev
+
+
+def _entry(label, base, role, method, seed, dtype, corpus_hash) -> dict:
+    return {"label": label, "path": f"models/{label}", "base": base, "role": role, "method": method,
+            "seed": seed, "dtype": dtype, "corpus_hash": corpus_hash}
+
+
+def _is_done(target: Path, job_hash: str) -> bool:
+    info = target / "mwalign_training.json"
+    return info.is_file() and json.loads(info.read_text(encoding="utf-8")).get("job_hash") == job_hash
+
+
+def _job_hash(job: Job, corpus_hash: str) -> str:
+    payload = {"settings": asdict(job.settings), "loss": job.loss.model_dump(), "base": job.base,
+               "corpus": corpus_hash, "rows": job.rows.root_ids, "langs": job.rows.languages,
+               "max_seq_length": job.max_seq_length}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _corpus_hash(corpus: Path) -> str:
+    """The corpus manifest's ``content_hash``, else a hash of the parquet files' bytes."""
+    manifest = corpus / "manifest.json"
+    if manifest.is_file():
+        content_hash = json.loads(manifest.read_text(encoding="utf-8")).get("content_hash")
+        if content_hash:
+            return str(content_hash)
+    digest = hashlib.sha256()
+    for name in ("multiway.parquet", "bilingual.parquet"):
+        digest.update((corpus / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _short(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", Path(str(name)).name) or "model"

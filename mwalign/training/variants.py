@@ -1,0 +1,68 @@
+"""Corpus variants for the k ablations, derived from ``corpus/translations.parquet`` at the same pair budget.
+
+The corpus stage writes k-language multi-way rows and bilingual En-X rows only. The ablations need:
+
+- ``k2-multiway``: two-language rows drawn from the multi-way pool, both languages uniform among the root's
+  available ones (English included, so X-Y pairs occur), as many rows as the bilingual corpus has pairs;
+- ``k-all``: every available language of a root in one row, roots added until the pair count
+  (sum of C(k, 2)) reaches the bilingual budget.
+
+Roots are the training roots (those in multiway or bilingual rows; dev roots never enter), visited in a
+seeded random order, each used once before any is reused.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pandas as pd
+
+from mwalign.training.data import RowTable, rows_from_frame
+
+ABLATION_VARIANTS = ("k2-multiway", "k-all")
+
+
+def _wide_rows(path: Path, train_roots: set[str]) -> list[tuple[str, list[str], list[str]]]:
+    """(root, languages, sentences) per training root from the wide table, English first."""
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: needed for the k2-multiway / k-all ablations; run the corpus stage")
+    wide = pd.read_parquet(path)
+    if "root_id" not in wide.columns or "eng" not in wide.columns:
+        raise ValueError(f"{path}: expected columns root_id, eng and one per pool language (CONTRACTS.md)")
+    codes = ["eng"] + [c for c in wide.columns if c not in ("root_id", "eng")]
+    rows = []
+    for record in wide.itertuples(index=False):
+        values = record._asdict()
+        root = str(values["root_id"])
+        if root not in train_roots:
+            continue
+        present = [c for c in codes if isinstance(values.get(c), str) and values[c].strip()]
+        if len(present) >= 2:
+            rows.append((root, present, [values[c] for c in present]))
+    if not rows:
+        raise ValueError(f"{path}: no training root has >= 2 languages; check the corpus stage output")
+    return rows
+
+
+def derive_variant(name: str, translations: Path, train_roots: set[str], pair_budget: int, seed: int) -> RowTable:
+    """Build the ``name`` variant (see module docstring) with ``pair_budget`` positive pairs."""
+    if name not in ABLATION_VARIANTS:
+        raise ValueError(f"training.ablations: {name!r} is not a corpus variant; expected one of {ABLATION_VARIANTS}")
+    pool = _wide_rows(translations, train_roots)
+    rng = random.Random(seed)
+    order: list[int] = []
+    roots, langs, sents, pairs = [], [], [], 0
+    while pairs < pair_budget:
+        if not order:
+            order = rng.sample(range(len(pool)), len(pool))  # each root once per pass
+        root, codes, texts = pool[order.pop()]
+        if name == "k2-multiway":
+            picked = sorted(rng.sample(range(len(codes)), 2))
+            codes, texts = [codes[i] for i in picked], [texts[i] for i in picked]
+        roots.append(root)
+        langs.append(codes)
+        sents.append(texts)
+        pairs += len(codes) * (len(codes) - 1) // 2
+    frame = pd.DataFrame({"root_id": roots, "languages": langs, "sentences": sents})
+    return rows_from_frame(frame, f"{translations} ({name})")

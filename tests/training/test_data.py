@@ -1,0 +1,73 @@
+"""Training rows: validation of corpus files, the root-unique batch sampler and batch labels."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from mwalign.training.data import LANGUAGE_IDS, RootBatchSampler, make_batch, read_rows, rows_from_frame
+
+
+def _frame(rows):
+    return pd.DataFrame({"root_id": [r[0] for r in rows], "languages": [r[1] for r in rows],
+                         "sentences": [r[2] for r in rows]})
+
+
+def test_sampler_never_puts_a_root_twice_in_a_batch():
+    # Given 40 rows over 10 roots (each root 4 times, as in derived k2 variants)
+    roots = [f"root{i % 10}" for i in range(40)]
+    sampler = RootBatchSampler(roots, batch_size=8, seed=0)
+    for epoch in range(3):
+        batches = sampler.batches(epoch)
+        # Then every batch has distinct roots and each row is used at most once per epoch (a lone row left
+        # at the end, which could only pair with its own root, is dropped)
+        assert all(len({roots[i] for i in batch}) == len(batch) for batch in batches), "duplicate root in a batch"
+        used = [i for batch in batches for i in batch]
+        assert len(used) == len(set(used)) >= 39, f"each row once per epoch, at most one dropped: {len(used)}"
+
+
+def test_sampler_order_is_seeded_per_epoch():
+    roots = [f"r{i}" for i in range(20)]
+    a, b = RootBatchSampler(roots, 4, seed=1), RootBatchSampler(roots, 4, seed=1)
+    assert a.batches(0) == b.batches(0), "same seed and epoch must replay the same batches (resume relies on it)"
+    assert a.batches(0) != a.batches(1), "each epoch must reshuffle"
+
+
+def test_sampler_rejects_batch_larger_than_corpus():
+    with pytest.raises(ValueError, match="training.batch_size=8 is larger than the corpus"):
+        RootBatchSampler(["a", "b", "c"], batch_size=8, seed=0)
+
+
+def test_batch_labels_carry_row_language_and_sentence_id():
+    # Given two rows of different k
+    table = rows_from_frame(_frame([("x", ["eng", "spa", "fra"], ["Hi.", "Hola.", "Salut."]),
+                                    ("y", ["eng", "deu"], ["Bye.", "Tschüss."])]), "fixture")
+    # When rows [1, 0] form a batch with a prompt
+    batch = make_batch(table, [1, 0], prompt="query: ")
+    # Then texts are flattened in row order with the prompt, labels give (row in batch, language, global id)
+    assert batch.texts[0] == "query: Bye." and len(batch.texts) == 5
+    assert batch.labels.tolist() == [[0, 0, 3], [0, LANGUAGE_IDS["deu"], 4], [1, 0, 0],
+                                     [1, LANGUAGE_IDS["spa"], 1], [1, LANGUAGE_IDS["fra"], 2]]
+    assert table.pair_count == 3 + 1
+
+
+@pytest.mark.parametrize("rows, message", [
+    ([("a", ["eng"], ["Hi."])], "root a has 1 language"),
+    ([("a", ["eng", "spa"], ["Hi."])], "root a: 2 languages but 1 sentences"),
+    ([("a", ["eng", "xxx"], ["Hi.", "Ho."])], "unknown language code 'xxx'"),
+    ([("a", ["eng", "spa"], ["Hi.", " "])], "root a has an empty sentence"),
+])
+def test_bad_rows_are_named(rows, message):
+    with pytest.raises(ValueError, match=message):
+        rows_from_frame(_frame(rows), "corpus/multiway.parquet")
+
+
+def test_empty_or_missing_corpus_file(tmp_path):
+    _frame([]).to_parquet(tmp_path / "multiway.parquet")
+    with pytest.raises(ValueError, match="multiway.parquet: the corpus is empty"):
+        read_rows(tmp_path / "multiway.parquet")
+    with pytest.raises(FileNotFoundError, match="bilingual.parquet: not found"):
+        read_rows(tmp_path / "bilingual.parquet")
+    pd.DataFrame({"root_id": ["a"]}).to_parquet(tmp_path / "bad.parquet")
+    with pytest.raises(ValueError, match="missing columns"):
+        read_rows(tmp_path / "bad.parquet")

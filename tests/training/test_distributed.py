@@ -1,0 +1,67 @@
+"""Data parallel on 2 CPU processes (gloo): all-gathered negatives give the single-process loss and gradients."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.distributed as dist
+import torch.multiprocessing as mp
+from sentence_transformers import SentenceTransformer
+
+from mwalign.training.data import make_batch, rows_from_frame
+from mwalign.training.distributed import average_gradients, broadcast_parameters, local_share
+from mwalign.training.encoding import forward_embeddings
+from mwalign.training.losses import MultiWayContrastiveLoss
+
+from .conftest import FIXTURE_LANGUAGES, corpus_frame
+
+GLOBAL_BATCH = [0, 2, 3, 5, 8, 11, 13, 15]
+
+
+def _one_step(model, rows, indices, gather: bool):
+    """Loss and parameter gradients of one step (eval mode: no dropout, so both runs are deterministic)."""
+    model.eval()
+    loss = MultiWayContrastiveLoss(model, hard_positive_weight=0.5, drift_weight=0.0, gather_across_devices=gather)
+    batch = make_batch(rows, indices)
+    value = loss.loss_from_embeddings(forward_embeddings(model, batch.texts, "fp32"), batch.labels)
+    value.backward()
+    average_gradients(model)  # the loop's call; a no-op in the single process
+    grads = {n: p.grad.detach().clone() for n, p in model.named_parameters() if p.grad is not None}
+    return value.detach(), grads
+
+
+def _worker(rank: int, world: int, init_file: str, model_dir: str, frame_path: str, out_path: str) -> None:
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        import pandas as pd
+
+        rows = rows_from_frame(pd.read_parquet(frame_path), "train")
+        model = SentenceTransformer(model_dir, device="cpu")
+        broadcast_parameters(model)
+        value, grads = _one_step(model, rows, local_share(GLOBAL_BATCH), gather=True)
+        mean_loss = value.clone()
+        dist.all_reduce(mean_loss)
+        torch.save({"loss": mean_loss / world, "grads": grads}, f"{out_path}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_two_process_ddp_matches_single_process(tiny_model_dir, fixture_lines, tmp_path):
+    # Given 16 rows and a global batch of 8 rows
+    frame = corpus_frame({k: v[:16] for k, v in fixture_lines.items()}, FIXTURE_LANGUAGES)
+    frame.to_parquet(tmp_path / "rows.parquet")
+    rows = rows_from_frame(frame, "train")
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    single_loss, single_grads = _one_step(model, rows, GLOBAL_BATCH, gather=False)
+    # When 2 gloo processes each take half the rows, all-gather embeddings and average gradients
+    mp.spawn(_worker, args=(2, str(tmp_path / "init"), str(tiny_model_dir), str(tmp_path / "rows.parquet"),
+                            str(tmp_path / "out")), nprocs=2, join=True)
+    results = [torch.load(tmp_path / f"out.{rank}") for rank in range(2)]
+    # Then the mean rank loss and every rank's gradients equal the single-process ones
+    for result in results:
+        assert torch.allclose(result["loss"], single_loss, atol=1e-5), f"{result['loss']} vs {single_loss}"
+        for name, grad in single_grads.items():
+            got = result["grads"][name]
+            assert torch.allclose(got, grad, atol=1e-6, rtol=1e-4), f"data-parallel gradient differs: {name}"

@@ -1,0 +1,208 @@
+"""The training loop: exact resume, early stopping, GradCache equivalence, NaN and checkpoint errors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from sentence_transformers import SentenceTransformer
+
+from mwalign.training.data import make_batch, rows_from_frame
+from mwalign.training.encoding import forward_embeddings
+from mwalign.training.grad_cache import grad_cache_backward
+from mwalign.training.loop import TrainSettings, train
+from mwalign.training.losses import MultiWayContrastiveLoss
+
+from .conftest import FIXTURE_LANGUAGES, corpus_frame
+
+
+class Killed(Exception):
+    """Stands in for SIGKILL: the loop is abandoned mid-epoch, only the files on disk survive."""
+
+
+@pytest.fixture()
+def rows(fixture_lines):
+    return rows_from_frame(corpus_frame({k: v[:16] for k, v in fixture_lines.items()}, FIXTURE_LANGUAGES), "train")
+
+
+@pytest.fixture()
+def dev(fixture_lines):
+    return rows_from_frame(corpus_frame({k: v[16:] for k, v in fixture_lines.items()}, FIXTURE_LANGUAGES), "dev")
+
+
+def _settings(**kw):
+    base = dict(batch_size=4, epochs=2, learning_rate=1e-3, seed=3, eval_every=3, patience=10, dtype="fp32",
+                show_progress=False)
+    return TrainSettings(**{**base, **kw})
+
+
+def _weights(model):
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+def test_resume_after_kill_reaches_the_same_final_weights(tiny_model_dir, rows, dev, tmp_path):
+    # Given an uninterrupted run (dropout on, drift on) over 2 epochs of 4 batches
+    settings = _settings()
+    straight = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    train(straight, MultiWayContrastiveLoss(straight, drift_weight=0.01), rows, dev, settings, tmp_path / "a")
+    # When a second run is killed mid-epoch at step 5 (checkpoint at step 3) and rerun from its files
+    first = SentenceTransformer(str(tiny_model_dir), device="cpu")
+
+    def kill_at_5(step, record):
+        if step == 5:
+            raise Killed
+
+    with pytest.raises(Killed):
+        train(first, MultiWayContrastiveLoss(first, drift_weight=0.01), rows, dev, settings, tmp_path / "b",
+              on_step=kill_at_5)
+    torch.manual_seed(12345)  # a fresh process would have a different RNG state; resume must restore it
+    resumed = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    result = train(resumed, MultiWayContrastiveLoss(resumed, drift_weight=0.01), rows, dev, settings,
+                   tmp_path / "b", resume="require")
+    # Then the final weights and the log equal the uninterrupted run's
+    assert result.steps == 8
+    for name, value in _weights(straight).items():
+        assert torch.equal(value, resumed.state_dict()[name]), f"{name} differs after resume"
+    log_a = [json.loads(x)["loss"] for x in (tmp_path / "a" / "train_log.jsonl").read_text().splitlines()]
+    log_b = [json.loads(x)["loss"] for x in (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()]
+    assert log_a == log_b, "the resumed log must replay the same losses with no duplicated steps"
+
+
+def test_early_stopping_stops_after_patience_and_restores_best(tiny_model, rows, dev, tmp_path):
+    # Given a learning rate of 0 (the dev metric can never improve after the first evaluation)
+    settings = _settings(learning_rate=1e-12, epochs=20, eval_every=1, patience=2)
+    # When training runs
+    result = train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, dev, settings, tmp_path)
+    # Then it stops after 1 + patience evaluations, keeping the first (best) one
+    assert result.stopped_early and result.steps == 3, result
+    assert result.best_step == 1 and len(result.history) == 3
+
+
+def test_training_improves_dev_accuracy(tiny_model, rows, dev, tmp_path):
+    # Given the tiny random encoder, When trained for a few epochs on 16 rows
+    settings = _settings(epochs=6, eval_every=4, batch_size=8)
+    from mwalign.training.dev_metric import bitext_accuracy
+    before = bitext_accuracy(tiny_model, rows, dtype="fp32")
+    train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, rows, settings, tmp_path)
+    # Then bitext retrieval on the training rows gets better (the loss optimises what the metric measures)
+    after = bitext_accuracy(tiny_model, rows, dtype="fp32")
+    assert after > before + 0.3, f"retrieval accuracy must rise: {before:.3f} -> {after:.3f}"
+
+
+def test_grad_cache_matches_plain_loss_and_gradients(tiny_model, rows):
+    # Given one batch of 4 rows x 4 languages and the model in eval mode (no dropout randomness)
+    tiny_model.eval()
+    batch = make_batch(rows, [0, 3, 5, 9])
+    loss = MultiWayContrastiveLoss(tiny_model, hard_positive_weight=1.0)
+    plain = loss.loss_from_embeddings(forward_embeddings(tiny_model, batch.texts, "fp32"), batch.labels)
+    plain.backward()
+    plain_grads = {n: p.grad.clone() for n, p in tiny_model.named_parameters() if p.grad is not None}
+    tiny_model.zero_grad()
+    # When the same batch goes through GradCache in chunks of 3 sentences
+    cached = grad_cache_backward(tiny_model, loss, batch.texts, batch.labels, mini_batch_size=3, dtype="fp32")
+    # Then loss and every parameter gradient agree
+    assert torch.allclose(plain, cached, atol=1e-6), "GradCache loss must equal the plain loss"
+    for name, grad in plain_grads.items():
+        got = dict(tiny_model.named_parameters())[name].grad
+        assert torch.allclose(grad, got, atol=1e-5, rtol=1e-4), f"GradCache gradient differs for {name}"
+
+
+def test_nan_loss_stops_with_step_and_batch_named(tiny_model, rows, tmp_path):
+    # Given a model whose weights are NaN
+    with torch.no_grad():
+        for p in tiny_model.parameters():
+            p.fill_(float("nan"))
+    # Then the first step fails naming the step, the batch and the roots
+    with pytest.raises(FloatingPointError, match=r"at step 1 \(epoch 0, batch 1/4, roots \['r0"):
+        train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, None, _settings(), tmp_path)
+
+
+def test_corrupt_or_missing_checkpoint_is_a_clear_error(tiny_model_dir, rows, tmp_path):
+    # Given a finished run whose checkpoint is then truncated
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3), tmp_path / "run")
+    (tmp_path / "run" / "checkpoint" / "state.pt").write_bytes(b"\x00garbage")
+    # Then resuming names the checkpoint and the fix
+    fresh = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    with pytest.raises(RuntimeError, match="corrupt checkpoint.*delete"):
+        train(fresh, MultiWayContrastiveLoss(fresh), rows, None, _settings(max_steps=3), tmp_path / "run")
+    with pytest.raises(FileNotFoundError, match="no checkpoint to resume from"):
+        train(fresh, MultiWayContrastiveLoss(fresh), rows, None, _settings(), tmp_path / "empty", resume="require")
+
+
+def test_changed_settings_refuse_a_foreign_checkpoint(tiny_model_dir, rows, tmp_path):
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3), tmp_path)
+    with pytest.raises(RuntimeError, match="different settings"):
+        train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3, seed=9), tmp_path)
+
+
+def test_frozen_word_embeddings_do_not_move(tiny_model, rows, tmp_path):
+    # Given freeze_word_embeddings
+    embeddings = tiny_model[0].auto_model.get_input_embeddings().weight
+    before = embeddings.detach().clone()
+    encoder_before = tiny_model[0].auto_model.encoder.layer[0].attention.self.query.weight.detach().clone()
+    # When training runs
+    train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, None,
+          _settings(max_steps=2, freeze_word_embeddings=True), tmp_path)
+    # Then the word embeddings are unchanged while the encoder moved
+    assert torch.equal(before, embeddings), "frozen word embeddings must not change"
+    assert not torch.equal(encoder_before, tiny_model[0].auto_model.encoder.layer[0].attention.self.query.weight)
+
+
+def test_bf16_autocast_trains_with_finite_loss(tiny_model, rows, tmp_path):
+    # Given bf16 (where the CPU supports it; the loop falls back to fp32 via effective_dtype elsewhere)
+    result = train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, None,
+                   _settings(max_steps=2, dtype="bf16"), tmp_path)
+    losses = [json.loads(x)["loss"] for x in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    assert result.steps == 2 and all(map(lambda v: v == v, losses)), "bf16 steps must give finite losses"
+
+
+_KILLED_DRIVER = """
+import os, signal, sys
+import torch
+torch.set_num_threads(1)
+import pandas as pd
+from sentence_transformers import SentenceTransformer
+from mwalign.training.data import rows_from_frame
+from mwalign.training.loop import TrainSettings, train
+from mwalign.training.losses import MultiWayContrastiveLoss
+
+model_dir, rows_path, work_dir = sys.argv[1:4]
+rows = rows_from_frame(pd.read_parquet(rows_path), "train")
+model = SentenceTransformer(model_dir, device="cpu")
+settings = TrainSettings(batch_size=4, epochs=2, learning_rate=1e-3, seed=3, eval_every=3, dtype="fp32",
+                         show_progress=False)
+
+def sigkill_at_5(step, record):
+    if step == 5:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+train(model, MultiWayContrastiveLoss(model), rows, None, settings, __import__("pathlib").Path(work_dir),
+      on_step=sigkill_at_5)
+"""
+
+
+@pytest.mark.slow
+def test_sigkilled_process_resumes_to_the_same_weights(tiny_model_dir, fixture_lines, rows, tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    # Given a training process SIGKILLed mid-epoch at step 5 (last checkpoint at step 3)
+    corpus_frame({k: v[:16] for k, v in fixture_lines.items()}, FIXTURE_LANGUAGES).to_parquet(tmp_path / "r.parquet")
+    driver = tmp_path / "driver.py"
+    driver.write_text(_KILLED_DRIVER)
+    done = subprocess.run([sys.executable, str(driver), str(tiny_model_dir), str(tmp_path / "r.parquet"),
+                           str(tmp_path / "killed")], capture_output=True, text=True)
+    assert done.returncode == -signal.SIGKILL, f"the driver must die by SIGKILL: {done.stderr[-500:]}"
+    # When the run is repeated in this process (resume from the files), and compared with an uninterrupted run
+    settings = _settings(eval_every=3)
+    resumed = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    train(resumed, MultiWayContrastiveLoss(resumed), rows, None, settings, tmp_path / "killed", resume="require")
+    straight = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    train(straight, MultiWayContrastiveLoss(straight), rows, None, settings, tmp_path / "straight")
+    # Then the final weights are identical
+    for name, value in straight.state_dict().items():
+        assert torch.equal(value, resumed.state_dict()[name]), f"{name} differs after SIGKILL + resume"

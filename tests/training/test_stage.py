@@ -1,0 +1,127 @@
+"""Stage entry points: models folder + index.json contract, ablation variants, mE5 prompts, bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+from sentence_transformers import SentenceTransformer
+
+from mwalign.config import load_config
+from mwalign.training import run_alignment_stage, run_me5_stage
+from mwalign.training.stage import training_prompt
+from mwalign.training.variants import derive_variant
+
+
+def _smoke(model_path, **training):
+    overrides = {"training": {"models": [str(model_path)], "batch_size": 4, "max_steps": 2, "eval_every": 2,
+                              "dtype": "fp32", "max_seq_length": 32, **training},
+                 "me5": {"model": str(model_path), "n_rows": 4, "batch_size": 2, "max_steps": 1}}
+    return load_config("smoke", overrides)
+
+
+def test_alignment_stage_writes_loadable_models_and_index(run_dir, copy_model):
+    # Given a run dir with the corpus files and a tiny local model
+    cfg = _smoke(copy_model(), ablations=["english-anchors", "k2-multiway"])
+    # When the alignment stage runs
+    frame = run_alignment_stage(cfg, run_dir)
+    # Then index.json lists base, multiway, bilingual and the ablations with the contract's fields
+    index = json.loads((run_dir / "models" / "index.json").read_text())
+    methods = sorted(e["method"] for e in index)
+    assert methods == ["base", "bilingual", "english-anchors", "k2-multiway", "multiway"], methods
+    assert set(frame.columns) >= {"label", "path", "base", "role", "method", "seed", "dtype", "corpus_hash"}
+    assert all(e["corpus_hash"] == "fixture0123456789" and e["dtype"] == "fp32" for e in index)
+    # And each folder loads with plain SentenceTransformer and carries the log and the card section
+    for entry in index:
+        folder = run_dir / entry["path"]
+        model = SentenceTransformer(str(folder), device="cpu")
+        assert model.encode(["Hola."]).shape[1] == 32, f"{folder} must load and encode"
+        assert list(folder.glob("*.safetensors")) or list(folder.glob("*/*.safetensors")), "weights in safetensors"
+        assert "mwalign training" in (folder / "README.md").read_text(), "model card must carry training params"
+        if entry["method"] != "base":
+            assert (folder / "train_log.jsonl").is_file(), "the per-step log is saved with the model"
+    assert not list((run_dir / "models").glob(".*")), "no partial or temp folders remain"
+
+
+def test_rerun_skips_finished_models(run_dir, copy_model):
+    # Given a finished stage
+    cfg = _smoke(copy_model())
+    run_alignment_stage(cfg, run_dir)
+    stamp = (run_dir / "models" / "tiny-multiway-s0" / "mwalign_training.json").stat().st_mtime_ns
+    # When it runs again with the same config
+    run_alignment_stage(cfg, run_dir)
+    # Then the finished model is not retrained and the index has no duplicates
+    assert (run_dir / "models" / "tiny-multiway-s0" / "mwalign_training.json").stat().st_mtime_ns == stamp
+    labels = [e["label"] for e in json.loads((run_dir / "models" / "index.json").read_text())]
+    assert len(labels) == len(set(labels)) == 3, labels
+
+
+def test_me5_stage_uses_query_prompt_and_equal_pair_budget(run_dir, copy_model):
+    # Given a tiny model standing in for mE5 and a bilingual corpus (16 rows) that fits only 2 six-pair rows
+    cfg = _smoke(copy_model())
+    # When the alignment stage and then the mE5 stage run on the same base and run dir
+    run_alignment_stage(cfg, run_dir)
+    frame = run_me5_stage(cfg, run_dir)
+    # Then it registers base, multiway and bilingual with role me5
+    assert sorted(frame["method"]) == ["base", "bilingual", "multiway"] and set(frame["role"]) == {"me5"}
+    info = json.loads((run_dir / "models" / "tiny-me5-multiway-s0" / "mwalign_training.json").read_text())
+    bilingual = json.loads((run_dir / "models" / "tiny-me5-bilingual-s0" / "mwalign_training.json").read_text())
+    assert info["settings"]["prompt"] == "query: ", "E5 training must prepend the query prompt"
+    assert info["pairs"] == bilingual["pairs"] == 2 * 6, "multi-way and bilingual must share the pair budget"
+    labels = [e["label"] for e in json.loads((run_dir / "models" / "index.json").read_text())]
+    assert len(labels) == len(set(labels)) == 6, f"me5 and alignment labels must not collide: {labels}"
+
+
+def test_training_prompt_prefers_the_model_query_prompt(tiny_model):
+    tiny_model.prompts = {"query": "query: ", "passage": "passage: "}
+    assert training_prompt(tiny_model, "unaligned") == "query: "
+    tiny_model.prompts = {}
+    assert training_prompt(tiny_model, "unaligned") is None and training_prompt(tiny_model, "me5") == "query: "
+
+
+def test_k_variants_keep_the_pair_budget_and_exclude_dev_roots(run_dir):
+    # Given 16 training roots in the wide table
+    roots = {f"r{i:03d}" for i in range(12)}
+    # When the variants are derived for a budget of 16 pairs
+    k2 = derive_variant("k2-multiway", run_dir / "corpus" / "translations.parquet", roots, 16, seed=0)
+    kall = derive_variant("k-all", run_dir / "corpus" / "translations.parquet", roots, 16, seed=0)
+    # Then k2 has 16 two-language rows, k-all rows of all 4 languages reaching the budget, only training roots
+    assert len(k2) == 16 and all(len(langs) == 2 for langs in k2.languages)
+    assert any("eng" not in langs for langs in k2.languages), "k2-multiway must include non-English pairs"
+    assert kall.pair_count >= 16 and all(len(langs) == 4 for langs in kall.languages)
+    assert set(k2.root_ids) <= roots and set(kall.root_ids) <= roots, "dev roots must never enter"
+
+
+def test_stage_errors_before_training(run_dir, copy_model, tmp_path):
+    # Given a batch larger than the corpus
+    cfg = _smoke(copy_model(), batch_size=64)
+    with pytest.raises(ValueError, match=r"params/smoke.yml: training.batch_size=64 is larger than the corpus"):
+        run_alignment_stage(cfg, run_dir)
+    assert not (run_dir / "models").exists(), "no model folder may be written"
+    # Given an empty corpus
+    empty = pd.read_parquet(run_dir / "corpus" / "multiway.parquet").head(0)
+    empty.to_parquet(run_dir / "corpus" / "multiway.parquet")
+    with pytest.raises(ValueError, match="multiway.parquet: the corpus is empty"):
+        run_alignment_stage(_smoke(copy_model("b")), run_dir)
+    # Given a missing corpus
+    with pytest.raises(FileNotFoundError, match="run the corpus stage"):
+        run_alignment_stage(_smoke(copy_model("c")), tmp_path / "nowhere")
+
+
+def test_unknown_model_offline_fails_fast(run_dir, monkeypatch):
+    # Given no hub and a model name that is neither local nor a folder
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    cfg = load_config("smoke", {"training": {"models": ["no-such-org/no-such-model"], "batch_size": 4}})
+    # Then the stage fails with one line naming the model, and writes no model folder
+    with pytest.raises(Exception, match="no-such-org/no-such-model") as info:
+        run_alignment_stage(cfg, run_dir)
+    assert "\n" not in str(info.value), "the error must be one line"
+    assert not [p for p in (run_dir / "models").glob("*") if p.is_dir()], "no half-written model folder"
+
+
+def test_k_variant_without_translations_names_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="translations.parquet: needed for the k2-multiway"):
+        derive_variant("k2-multiway", tmp_path / "translations.parquet", {"r000"}, 4, seed=0)
+    with pytest.raises(ValueError, match="not a corpus variant"):
+        derive_variant("k3", tmp_path / "translations.parquet", {"r000"}, 4, seed=0)
