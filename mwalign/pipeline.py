@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from mwalign.config import REPO_ROOT, RunConfig, load_config, parse_set, resolve_profile, run_dir_for
+from mwalign.versioning import source_hash
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 CHAPTERS_SUBDIR = Path("book") / "chapters"
@@ -59,24 +60,12 @@ class PipelineError(RuntimeError):
     """A stage failed or was asked for wrongly; the message names the stage and where to look."""
 
 
-def code_version(modules: tuple[str, ...]) -> str:
-    """Hash of the package source files a stage runs: changing them reruns the stage."""
-    package = REPO_ROOT / "mwalign"
-    digest = hashlib.sha256()
-    for module in modules:
-        target = package / module
-        for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
-            digest.update(str(path.relative_to(package)).encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def stage_keys(cfg: RunConfig) -> dict[str, str]:
     """Content key of every stage, in dependency order."""
     keys: dict[str, str] = {}
     for stage in STAGES:
         digest = hashlib.sha256()
-        digest.update(code_version(stage.modules).encode())
+        digest.update(source_hash(*stage.modules).encode())
         digest.update((NOTEBOOKS_DIR / stage.notebook).read_bytes())
         digest.update(cfg.section_hash(*stage.sections).encode() if stage.sections else b"")
         for need in stage.needs:
@@ -131,9 +120,11 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
     out = book_root / CHAPTERS_SUBDIR / stage.notebook
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".partial.ipynb")
-    # Progress bars are noise in a rendered chapter; the per-step logs keep throughput.
-    previous = os.environ.get("TQDM_DISABLE")
-    os.environ["TQDM_DISABLE"] = "1"
+    # Progress bars are noise in a rendered chapter (the per-step logs keep throughput), and
+    # libraries importing tqdm.auto would warn that the kernel has no ipywidgets.
+    quiet = {"TQDM_DISABLE": "1", "PYTHONWARNINGS": "ignore:IProgress not found"}
+    previous = {name: os.environ.get(name) for name in quiet}
+    os.environ.update(quiet)
     try:
         papermill.execute_notebook(
             str(NOTEBOOKS_DIR / stage.notebook),
@@ -153,10 +144,11 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
             f"executed notebook with the error: {failed}"
         ) from err
     finally:
-        if previous is None:
-            os.environ.pop("TQDM_DISABLE", None)
-        else:
-            os.environ["TQDM_DISABLE"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
     notebook = nbformat.read(tmp, as_version=4)
     notebook.metadata["mwalign"] = {"stage": stage.name, "stage_key": key, "parameters": parameters}
     for cell in notebook.cells:  # the book hides parameters behind a toggle

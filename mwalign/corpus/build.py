@@ -35,6 +35,7 @@ from mwalign.corpus.backends.base import TranslationBackend, get_backend
 from mwalign.corpus.cache import TranslationCache
 from mwalign.corpus.sources import Root, load_roots, source_version
 from mwalign.corpus.translate import TranslateStats, translate_cached
+from mwalign.versioning import source_hash
 
 log = logging.getLogger(__name__)
 MANIFEST_VERSION = 1
@@ -76,9 +77,8 @@ def fingerprint(cfg: CorpusConfig, backend: TranslationBackend) -> str:
     digest = hashlib.sha256()
     params = cfg.model_dump(mode="json")
     params.pop("cache_path", None)
-    digest.update(json.dumps([params, source_version(cfg.source), backend.describe()], sort_keys=True).encode())
-    for path in sorted(Path(__file__).parent.rglob("*.py")):
-        digest.update(path.read_bytes())
+    code = source_hash("corpus", "languages.py")
+    digest.update(json.dumps([params, source_version(cfg.source), backend.describe(), code], sort_keys=True).encode())
     return digest.hexdigest()[:16]
 
 

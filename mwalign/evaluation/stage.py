@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import logging
 import os
+import shutil
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,7 @@ from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.evaluation.harness import DEFAULT_PROMPTS, CachingEncoder, choose_prompt, resolve_model
 from mwalign.evaluation.scores import tidy_rows
 from mwalign.evaluation.tasks import get_task
+from mwalign.versioning import source_hash
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +84,7 @@ def evaluate(
 
     ``models`` maps a label to a sentence-transformers folder, a local model
     name or a hub id. Results go to an ``mteb.ResultCache`` at ``results_dir``
-    and embeddings to ``embedding_cache`` (default ``results_dir/embeddings.sqlite``).
+    and embeddings to ``embedding_cache`` (default ``results_dir/embeddings-<encoder code hash>.sqlite``).
     ``seen_languages`` (None: English only) decides the seen/unseen group.
     """
     if langs is not None:
@@ -92,7 +95,8 @@ def evaluate(
     for task in task_objs:  # read and check every data file once, before any encoding; shared by all models
         task.load_data()
     results_dir = Path(results_dir)
-    cache = EmbeddingCache(embedding_cache or results_dir / "embeddings.sqlite")
+    encoder_code = source_hash("evaluation/harness.py", "evaluation/embedding_cache.py")
+    cache = EmbeddingCache(embedding_cache or results_dir / f"embeddings-{encoder_code}.sqlite")
     result_cache = mteb.ResultCache(cache_path=results_dir)
     prompts = DEFAULT_PROMPTS if prompts is None else prompts
     frames = []
@@ -120,16 +124,19 @@ def _evaluate_one(
 ) -> pd.DataFrame:
     meta = encoder.mteb_model_meta
     predictions_dir = results_dir / "predictions" / meta.model_name_as_path() / str(meta.revision)
-    result = mteb.evaluate(
-        encoder,
-        tasks,
-        cache=result_cache,
-        overwrite_strategy="only-missing",
-        prediction_folder=predictions_dir,
-        encode_kwargs={"batch_size": encoder.batch_size, "show_progress_bar": False},
-        show_progress_bar=False,
-        co2_tracker=False,
-    )
+    with warnings.catch_warnings():
+        # mteb's bitext evaluator copies a tensor through torch.tensor(); harmless, once per subset
+        warnings.filterwarnings("ignore", message="To copy construct from a tensor", category=UserWarning)
+        result = mteb.evaluate(
+            encoder,
+            tasks,
+            cache=result_cache,
+            overwrite_strategy="only-missing",
+            prediction_folder=predictions_dir,
+            encode_kwargs={"batch_size": encoder.batch_size, "show_progress_bar": False},
+            show_progress_bar=False,
+            co2_tracker=False,
+        )
     logger.info("%s: encoded %d texts in %.1fs", entry.label, encoder.texts_encoded, encoder.encode_seconds)
     by_name = {task.metadata.name: task for task in tasks}
     rows = []
@@ -139,6 +146,20 @@ def _evaluate_one(
     frame = pd.DataFrame(rows)
     provenance = {"model": entry.label, "base": entry.base, "method": entry.method, "seed": entry.seed}
     return frame.assign(**provenance, dtype=encoder.dtype)
+
+
+def discard_results_of_other_code(results_dir: Path) -> None:
+    """mteb's result cache knows models, not our task code: drop results made by other evaluation code.
+
+    Embeddings stay: their file name carries the hash of the code that encodes.
+    """
+    stamp = results_dir / "code_version.txt"
+    current = source_hash("evaluation", "models")
+    if stamp.is_file() and stamp.read_text().strip() != current:
+        for folder in ("results", "predictions"):
+            shutil.rmtree(results_dir / folder, ignore_errors=True)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    stamp.write_text(current + "\n")
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
@@ -197,6 +218,7 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
     seen = list(manifest.get("seen_languages") or ["eng", *manifest.get("pool", [])])
     entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index"), run_dir)
     langs = ev.langs if ev.langs is not None else list(dict.fromkeys([*seen, *ev.unseen]))
+    discard_results_of_other_code(run_dir / "results")
     scores = evaluate(
         entries,
         ev.tasks,

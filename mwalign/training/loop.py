@@ -97,7 +97,8 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
     if is_main_process():
         _truncate_log(work_dir / LOG, state.step)
     progress = tqdm(total=total_steps, initial=state.step, desc="align",
-                    disable=not (settings.show_progress and is_main_process()))
+                    # None: off where stderr is no terminal (executed notebooks, CI logs)
+                    disable=not (settings.show_progress and is_main_process()) or None)
     while state.step < total_steps and not state.stopped_early:
         batches = sampler.batches(state.epoch)
         if state.batch_in_epoch >= len(batches):

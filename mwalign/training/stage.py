@@ -26,6 +26,7 @@ from mwalign.training.loop import LOG, TrainSettings, train
 from mwalign.training.losses import MultiWayContrastiveLoss
 from mwalign.training.saving import save_model_folder, update_index
 from mwalign.training.variants import ABLATION_VARIANTS, derive_variant
+from mwalign.versioning import source_hash
 
 logger = logging.getLogger(__name__)
 ANCHOR_ABLATIONS = {"english-anchors": "english", "non-english-anchors": "non-english"}
@@ -232,7 +233,7 @@ def _is_done(target: Path, job_hash: str) -> bool:
 def _job_hash(job: Job, corpus_hash: str) -> str:
     payload = {"settings": asdict(job.settings), "loss": job.loss.model_dump(), "base": job.base,
                "corpus": corpus_hash, "rows": job.rows.root_ids, "langs": job.rows.languages,
-               "max_seq_length": job.max_seq_length}
+               "max_seq_length": job.max_seq_length, "code": source_hash("training", "models")}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 

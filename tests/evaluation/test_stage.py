@@ -68,7 +68,7 @@ def test_model_folder_without_weights_is_named(tiny_mirror, run_dir):
     # Then the stage fails naming the folder, before any encoding
     with pytest.raises(ValueError, match=r"tiny-base.*no .*weights"):
         run_evaluation_stage(smoke_config(), run_dir)
-    assert not (run_dir / "results" / "embeddings.sqlite").exists(), "nothing was encoded"
+    assert not list((run_dir / "results").glob("embeddings*.sqlite")), "nothing was encoded"
 
 
 def test_missing_manifest_is_named(tmp_path):
@@ -116,7 +116,28 @@ def test_shared_sentences_are_encoded_once(tiny_mirror, tiny_model, tmp_path):
     # Then the cache holds 12 foreign + 4 English vectors: shared sentences were encoded once
     from mwalign.evaluation.embedding_cache import EmbeddingCache
 
-    assert len(EmbeddingCache(tmp_path / "r" / "embeddings.sqlite")) == 16, "each distinct text encoded once"
+    (cache_file,) = (tmp_path / "r").glob("embeddings-*.sqlite")
+    assert len(EmbeddingCache(cache_file)) == 16, "each distinct text encoded once"
+
+
+def test_results_of_other_evaluation_code_are_discarded(tmp_path):
+    # Given a results folder stamped by other evaluation code, with mteb results and embeddings
+    from mwalign.evaluation.stage import discard_results_of_other_code
+
+    results = tmp_path / "results"
+    for folder in ("results", "predictions"):
+        (results / folder).mkdir(parents=True)
+    (results / "embeddings-abc.sqlite").write_text("")
+    (results / "code_version.txt").write_text("0000\n")
+    # When the stage starts
+    discard_results_of_other_code(results)
+    # Then the stale mteb results go, the embeddings stay, and the stamp is current
+    assert not (results / "results").exists() and not (results / "predictions").exists()
+    assert (results / "embeddings-abc.sqlite").exists()
+    discard_results_of_other_code(results)
+    (results / "results").mkdir()
+    discard_results_of_other_code(results)
+    assert (results / "results").exists(), "results made by the current code must be kept"
 
 
 @pytest.mark.slow  # ~30 s: 1,004 sentences and 10 k-means runs
