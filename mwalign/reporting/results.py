@@ -90,7 +90,6 @@ def plot_per_language(scores: pd.DataFrame, task: str):
 
 
 def plot_seen_unseen(scores: pd.DataFrame):
-    import matplotlib.pyplot as plt
     import seaborn as sns
 
     data = scores.copy()

@@ -14,8 +14,8 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.classification.multilingual.afri_senti_classification import AfriSentiClassification as _Official
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_available, mirror_path, read_tsv
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_tsv
 
 LABELS = {"positive": 0, "neutral": 1, "negative": 2}
 TEST_ROWS = 2048
@@ -30,13 +30,8 @@ def read_afrisenti(lang: str, split: str) -> Dataset:
     return Dataset.from_dict({"text": [r[0] for r in rows], "label": [LABELS[r[1]] for r in rows]})
 
 
-class AfriSentiClassification(_Official):
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
-        self.dataset = {
+class AfriSentiClassification(MirrorOrHub, _Official):
+    def read_mirror(self) -> Any:
+        return {
             lang: DatasetDict({split: read_afrisenti(lang, split) for split in ("train", "test")}) for lang in self.hf_subsets
         }
-        self.data_loaded = True

@@ -15,8 +15,8 @@ from mteb.tasks.classification.multilingual.amazon_counterfactual_classification
     AmazonCounterfactualClassification as _Official,
 )
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_available, mirror_path, read_csv
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_csv
 
 _FILES = {"en": "EN", "en-ext": "EN-ext", "de": "DE", "ja": "JP"}
 _SPLITS = {"train": "train", "validation": "valid", "test": "test"}
@@ -31,11 +31,6 @@ def read_counterfactual(subset: str, split: str) -> Dataset:
     return Dataset.from_dict({"text": [r[0] for r in rows], "label": [int(x) for x in labels]})
 
 
-class AmazonCounterfactualClassification(_Official):
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
-        self.dataset = {s: DatasetDict({sp: read_counterfactual(s, sp) for sp in _SPLITS}) for s in self.hf_subsets}
-        self.data_loaded = True
+class AmazonCounterfactualClassification(MirrorOrHub, _Official):
+    def read_mirror(self) -> Any:
+        return {s: DatasetDict({sp: read_counterfactual(s, sp) for sp in _SPLITS}) for s in self.hf_subsets}

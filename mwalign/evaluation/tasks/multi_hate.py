@@ -14,8 +14,8 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.classification.multilingual.multi_hate_classification import MultiHateClassification as _Official
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_available, mirror_path, read_csv
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_csv
 
 _FILES = {
     "ara": "arabic", "cmn": "mandarin", "deu": "german", "fra": "french", "hin": "hindi", "ita": "italian",
@@ -39,12 +39,8 @@ def read_hatecheck(lang: str) -> Dataset:
     })  # fmt: skip
 
 
-class MultiHateClassification(_Official):
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
-        self.dataset = {lang: DatasetDict({"test": read_hatecheck(lang)}) for lang in self.hf_subsets}
-        self.dataset_transform(num_proc=num_proc)
-        self.data_loaded = True
+class MultiHateClassification(MirrorOrHub, _Official):
+    transform_mirror = True
+
+    def read_mirror(self) -> Any:
+        return {lang: DatasetDict({"test": read_hatecheck(lang)}) for lang in self.hf_subsets}

@@ -17,8 +17,8 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.bitext_mining.multilingual.ntrex_bitext_mining import NTREXBitextMining as _Official
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_available, mirror_path, read_lines
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_lines
 
 logger = logging.getLogger(__name__)
 _FILE_CODES = {"zho_Hans": "zho-CN", "zho_Hant": "zho-TW", "eng_Latn": "src.eng"}
@@ -47,14 +47,10 @@ def kept_lines(exclude: set[str]) -> tuple[list[int], int]:
     return [i for i, doc in enumerate(documents) if doc not in tainted], len(documents)
 
 
-class NTREXBitextMining(_Official):
+class NTREXBitextMining(MirrorOrHub, _Official):
     exclude_sentences: frozenset[str] = frozenset()  # English training sentences (set by the stage)
 
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
+    def read_mirror(self) -> Any:
         columns = sorted({column for subset in self.hf_subsets for column in subset.split("-")})
         keep, total = kept_lines(set(self.exclude_sentences))
         texts = {column: read_lines(ntrex_path(column)) for column in columns}
@@ -62,5 +58,5 @@ class NTREXBitextMining(_Official):
         odd = [column for column, count in counts.items() if count != total]
         if odd:
             raise MirrorDataError(f"{ntrex_path(odd[0])}: {counts[odd[0]]} lines, but NTREX has {total} (DOCUMENT_IDS.tsv)")
-        self.dataset = DatasetDict({"test": Dataset.from_dict({c: [texts[c][i] for i in keep] for c in columns})})
-        self.data_loaded = True
+        dataset = DatasetDict({"test": Dataset.from_dict({c: [texts[c][i] for i in keep] for c in columns})})
+        return dataset

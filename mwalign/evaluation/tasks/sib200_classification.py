@@ -13,8 +13,8 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.classification.multilingual.sib200_classification import SIB200Classification as _Official
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_available, mirror_path, read_tsv
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_tsv
 
 SPLIT_FILES = {"train": "train.tsv", "validation": "dev.tsv", "test": "test.tsv"}
 
@@ -30,15 +30,13 @@ def read_sib_split(lang: str, file: str) -> Dataset:
     })  # fmt: skip
 
 
-class SIB200Classification(_Official):
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
-        self.dataset = {
-            lang: DatasetDict({split: read_sib_split(lang, f) for split, f in SPLIT_FILES.items()})
-            for lang in self.hf_subsets
-        }
-        self.dataset_transform(num_proc=num_proc)
-        self.data_loaded = True
+def read_sib_subsets(subsets: list[str]) -> dict[str, DatasetDict]:
+    """Every split of each language, as mteb's SIB-200 tasks expect them before ``dataset_transform``."""
+    return {lang: DatasetDict({split: read_sib_split(lang, f) for split, f in SPLIT_FILES.items()}) for lang in subsets}
+
+
+class SIB200Classification(MirrorOrHub, _Official):
+    transform_mirror = True
+
+    def read_mirror(self) -> Any:
+        return read_sib_subsets(self.hf_subsets)

@@ -9,23 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from datasets import DatasetDict
 from mteb.tasks.clustering.multilingual.sib200_clustering_s2s import SIB200ClusteringFast
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import mirror_available
-from mwalign.evaluation.tasks.sib200_classification import SPLIT_FILES, read_sib_split
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.sib200_classification import read_sib_subsets
 
 
-class SIB200ClusteringS2S(SIB200ClusteringFast):
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
-        self.dataset = {
-            lang: DatasetDict({split: read_sib_split(lang, f) for split, f in SPLIT_FILES.items()})
-            for lang in self.hf_subsets
-        }
-        self.dataset_transform(num_proc=num_proc)
-        self.data_loaded = True
+class SIB200ClusteringS2S(MirrorOrHub, SIB200ClusteringFast):
+    transform_mirror = True
+
+    def read_mirror(self) -> Any:
+        return read_sib_subsets(self.hf_subsets)

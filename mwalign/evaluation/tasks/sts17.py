@@ -16,8 +16,14 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.sts.multilingual.sts17_crosslingual_sts import STS17Crosslingual
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import MirrorDataError, check_scores, mirror_available, mirror_path, read_lines
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.mirror import (
+    MirrorDataError,
+    check_scores,
+    mirror_available,
+    mirror_path,
+    read_lines,
+)
 
 _TRACKS = {
     "ar-ar": "track1.ar-ar", "en-ar": "track2.ar-en", "es-es": "track3.es-es",
@@ -36,18 +42,13 @@ def read_track(track: str, low: float, high: float) -> Dataset:
     return Dataset.from_dict({"sentence1": [p[0] for p in pairs], "sentence2": [p[1] for p in pairs], "score": gold})
 
 
-class STS17(STS17Crosslingual):
+class STS17(MirrorOrHub, STS17Crosslingual):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if mirror_available():
             self.hf_subsets = [s for s in self.hf_subsets if s in _TRACKS]
 
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
-        self.dataset = {
+    def read_mirror(self) -> Any:
+        return {
             s: DatasetDict({"test": read_track(_TRACKS[s], self.min_score, self.max_score)}) for s in self.hf_subsets
         }
-        self.data_loaded = True

@@ -13,8 +13,8 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.sts.multilingual.sts_benchmark_multilingual_sts import STSBenchmarkMultilingualSTS as _Official
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import check_scores, mirror_available, mirror_path, read_csv
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.mirror import check_scores, mirror_path, read_csv
 
 
 def read_stsb(lang: str, split: str, low: float, high: float) -> Dataset:
@@ -24,14 +24,9 @@ def read_stsb(lang: str, split: str, low: float, high: float) -> Dataset:
     return Dataset.from_dict({"sentence1": [r[0] for r in rows], "sentence2": [r[1] for r in rows], "score": scores})
 
 
-class STSBenchmarkMultilingualSTS(_Official):
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
-        self.dataset = {
+class STSBenchmarkMultilingualSTS(MirrorOrHub, _Official):
+    def read_mirror(self) -> Any:
+        return {
             lang: DatasetDict({s: read_stsb(lang, s, self.min_score, self.max_score) for s in self.eval_splits})
             for lang in self.hf_subsets
         }
-        self.data_loaded = True

@@ -15,21 +15,17 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.bitext_mining.multilingual.tatoeba_bitext_mining import TatoebaBitextMining
 
-from mwalign.evaluation.tasks.hub import load_from_hub
-from mwalign.evaluation.tasks.mirror import mirror_available, mirror_path, read_parallel
+from mwalign.evaluation.tasks.hub import MirrorOrHub
+from mwalign.evaluation.tasks.mirror import mirror_path, read_parallel
 
 
-class Tatoeba(TatoebaBitextMining):
-    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
-        if self.data_loaded:
-            return
-        if not mirror_available():
-            return load_from_hub(super().load_data, self.metadata.name, num_proc=num_proc, **kwargs)
+class Tatoeba(MirrorOrHub, TatoebaBitextMining):
+    def read_mirror(self) -> Any:
         root = mirror_path("tatoeba")
-        self.dataset = {}
+        dataset = {}
         for subset in self.hf_subsets:
             xxx = subset.split("-")[0]
             sentence1, sentence2 = read_parallel(root / f"tatoeba.{subset}.{xxx}", root / f"tatoeba.{subset}.eng")
             data = Dataset.from_dict({"sentence1": sentence1, "sentence2": sentence2})
-            self.dataset[subset] = DatasetDict({"test": data})
-        self.data_loaded = True
+            dataset[subset] = DatasetDict({"test": data})
+        return dataset
