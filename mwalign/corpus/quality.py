@@ -7,6 +7,8 @@ removes them), so scoring on them measures the backends on unseen news text.
 from __future__ import annotations
 
 import logging
+import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -14,8 +16,10 @@ import pandas as pd
 import sacrebleu
 
 from mwalign import languages
+from mwalign.config import RunConfig
 from mwalign.corpus.backends.base import BackendError, get_backend
 from mwalign.corpus.backends.reference import ntrex_file, ntrex_lines
+from mwalign.corpus.build import cache_path_for
 from mwalign.corpus.cache import TranslationCache
 from mwalign.corpus.translate import TranslateStats, translate_cached
 
@@ -65,6 +69,25 @@ def translation_quality(
                     "seconds": round(time.perf_counter() - start, 3),
                 })  # fmt: skip
     return pd.DataFrame(rows, columns=["backend", "language", "n", "chrF", "BLEU", "failed", "seconds"])
+
+
+def run_quality_study(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
+    """Chapter 01's study: score ``corpus.quality_backends`` on the pool languages; writes ``corpus/quality.parquet``.
+
+    Translations share the corpus's SQLite cache, so a rerun scores without translating.
+    """
+    ccfg = cfg.corpus
+    hf_options = {"model": ccfg.hf_model, "batch_size": ccfg.translate_batch_size}
+    table = translation_quality(
+        ccfg.quality_backends, ccfg.pool, ccfg.quality_sentences, cache_path_for(ccfg, Path(run_dir)),
+        backend_options={"hf": hf_options}, batch_size=ccfg.translate_batch_size,
+    )  # fmt: skip
+    target = Path(run_dir) / "corpus" / "quality.parquet"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as tmp:
+        table.to_parquet(tmp.name, index=False)
+    os.replace(tmp.name, target)
+    return table
 
 
 def _has_reference(lang: str) -> bool:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -17,11 +19,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import torch
-from safetensors.torch import load_model, save_model
+from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
 from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
-from mwalign.training.checkpoint import LoopState, has_checkpoint, load_checkpoint, save_checkpoint
+from mwalign.training.checkpoint import (
+    CHECKPOINT_DIR,
+    LoopState,
+    checkpoint_fingerprint,
+    has_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from mwalign.training.data import Batch, RootBatchSampler, RowTable, make_batch
 from mwalign.training.dev_metric import bitext_accuracy
 from mwalign.training.distributed import (
@@ -37,8 +46,10 @@ from mwalign.training.encoding import embed_texts, forward_embeddings
 from mwalign.training.grad_cache import grad_cache_backward
 from mwalign.training.losses import MultiWayContrastiveLoss
 
+log = logging.getLogger(__name__)
+
 BEST_WEIGHTS = "best.safetensors"
-REFERENCE = "reference.pt"
+REFERENCE = "reference.safetensors"
 LOG = "train_log.jsonl"
 
 
@@ -173,6 +184,12 @@ def _evaluate(model, dev: RowTable, settings: TrainSettings, state: LoopState, w
 
 
 def _start_state(work_dir, model, optimizer, scheduler, fingerprint: str, resume: str) -> LoopState:
+    if resume == "auto" and has_checkpoint(work_dir) and checkpoint_fingerprint(work_dir) != fingerprint:
+        # Left by a run with other settings or corpus: it can never be resumed, so start afresh.
+        log.warning("%s: checkpoint of other settings; starting this model from scratch", work_dir)
+        for leftover in (CHECKPOINT_DIR, REFERENCE, LOG):
+            target = work_dir / leftover
+            shutil.rmtree(target) if target.is_dir() else target.unlink(missing_ok=True)
     if resume == "require" or (resume == "auto" and has_checkpoint(work_dir)):
         return load_checkpoint(work_dir, model, optimizer, scheduler, fingerprint)
     return LoopState()
@@ -185,12 +202,12 @@ def _prepare_reference(model, loss: MultiWayContrastiveLoss, rows: RowTable, set
         return
     path = work_dir / REFERENCE
     if path.is_file() and not fresh:  # resumed: the weights moved on, f0 must come from disk
-        loss.set_reference_embeddings(torch.load(path))
+        loss.set_reference_embeddings(load_file(str(path))["reference"])
         return
     texts = [f"{settings.prompt}{s}" if settings.prompt else s for s in rows.all_sentences]
     reference = embed_texts(model, texts, settings.dtype)  # (S, d)
     if is_main_process():
-        torch.save(reference, work_dir / f"{REFERENCE}.tmp")
+        save_file({"reference": reference.contiguous()}, str(work_dir / f"{REFERENCE}.tmp"))
         (work_dir / f"{REFERENCE}.tmp").replace(path)
     loss.set_reference_embeddings(reference)
 

@@ -6,6 +6,7 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from safetensors.torch import load_file, save_file
 from sentence_transformers import SentenceTransformer
 
 from mwalign.training.data import make_batch, rows_from_frame
@@ -42,7 +43,8 @@ def _worker(rank: int, world: int, init_file: str, model_dir: str, frame_path: s
         value, grads = _one_step(model, rows, local_share(GLOBAL_BATCH), gather=True)
         mean_loss = value.clone()
         dist.all_reduce(mean_loss)
-        torch.save({"loss": mean_loss / world, "grads": grads}, f"{out_path}.{rank}")
+        tensors = {"loss": (mean_loss / world).detach(), **{f"grad/{k}": v.contiguous() for k, v in grads.items()}}
+        save_file(tensors, f"{out_path}.{rank}")
     finally:
         dist.destroy_process_group()
 
@@ -58,7 +60,10 @@ def test_two_process_ddp_matches_single_process(tiny_model_dir, fixture_lines, t
     # When 2 gloo processes each take half the rows, all-gather embeddings and average gradients
     mp.spawn(_worker, args=(2, str(tmp_path / "init"), str(tiny_model_dir), str(tmp_path / "rows.parquet"),
                             str(tmp_path / "out")), nprocs=2, join=True)
-    results = [torch.load(tmp_path / f"out.{rank}") for rank in range(2)]
+    results = []
+    for rank in range(2):
+        saved = load_file(str(tmp_path / f"out.{rank}"))
+        results.append({"loss": saved["loss"], "grads": {k[5:]: v for k, v in saved.items() if k.startswith("grad/")}})
     # Then the mean rank loss and every rank's gradients equal the single-process ones
     for result in results:
         assert torch.allclose(result["loss"], single_loss, atol=1e-5), f"{result['loss']} vs {single_loss}"

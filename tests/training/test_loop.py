@@ -122,7 +122,7 @@ def test_corrupt_or_missing_checkpoint_is_a_clear_error(tiny_model_dir, rows, tm
     # Given a finished run whose checkpoint is then truncated
     model = SentenceTransformer(str(tiny_model_dir), device="cpu")
     train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3), tmp_path / "run")
-    (tmp_path / "run" / "checkpoint" / "state.pt").write_bytes(b"\x00garbage")
+    (tmp_path / "run" / "checkpoint" / "state.safetensors").write_bytes(b"\x00garbage")
     # Then resuming names the checkpoint and the fix
     fresh = SentenceTransformer(str(tiny_model_dir), device="cpu")
     with pytest.raises(RuntimeError, match="corrupt checkpoint.*delete"):
@@ -132,10 +132,27 @@ def test_corrupt_or_missing_checkpoint_is_a_clear_error(tiny_model_dir, rows, tm
 
 
 def test_changed_settings_refuse_a_foreign_checkpoint(tiny_model_dir, rows, tmp_path):
+    # Given a checkpoint left by a run with other settings
     model = SentenceTransformer(str(tiny_model_dir), device="cpu")
     train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3), tmp_path)
+    # Then an explicit resume refuses it, naming the mismatch
     with pytest.raises(RuntimeError, match="different settings"):
-        train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3, seed=9), tmp_path)
+        train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3, seed=9), tmp_path,
+              resume="require")
+
+
+def test_auto_resume_restarts_when_the_checkpoint_is_of_other_settings(tiny_model_dir, rows, tmp_path):
+    # Given a checkpoint of seed 0 in the work dir
+    model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3), tmp_path / "run")
+    # When seed 9 trains there with resume="auto", and separately in a clean dir
+    stale = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    train(stale, MultiWayContrastiveLoss(stale), rows, None, _settings(max_steps=3, seed=9), tmp_path / "run")
+    clean = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    train(clean, MultiWayContrastiveLoss(clean), rows, None, _settings(max_steps=3, seed=9), tmp_path / "clean")
+    # Then the stale checkpoint was discarded: both runs end with the same weights
+    for (name, a), b in zip(stale.state_dict().items(), clean.state_dict().values()):
+        assert torch.equal(a, b), f"{name} differs: the foreign checkpoint leaked into the new run"
 
 
 def test_frozen_word_embeddings_do_not_move(tiny_model, rows, tmp_path):
