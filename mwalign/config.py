@@ -31,7 +31,7 @@ class StrictModel(BaseModel):
 class CorpusConfig(StrictModel):
     """Stage 01: English roots, translation and the multi-way / bilingual corpora."""
 
-    source: Literal["gensim-lee", "gensim-wiki", "wordnet", "web-bible", "opus"] = Field(
+    source: Literal["gensim-lee", "gensim-wiki", "wordnet", "opus"] = Field(
         "gensim-lee", description="Where the English roots come from (offline sources ship in registry packages)."
     )
     opus_dataset: str = Field(

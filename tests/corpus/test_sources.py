@@ -84,10 +84,24 @@ def test_root_ids_are_unique_and_stable():
     assert first == second, "the same source gives the same ids and texts"
 
 
-@pytest.mark.skipif(WORDNET_DIR.joinpath("data.noun").is_file(), reason="wordnet-base is installed")
-def test_missing_wordnet_names_the_apt_package():
+def test_missing_wordnet_names_the_apt_package(monkeypatch, tmp_path):
+    from mwalign.corpus import sources
+
+    monkeypatch.setattr(sources, "WORDNET_DIR", tmp_path)
     with pytest.raises(SourceError, match="apt-get install wordnet-base"):
         load_roots(CorpusConfig(source="wordnet"))
+
+
+@pytest.mark.skipif(not WORDNET_DIR.joinpath("data.noun").is_file(), reason="needs wordnet-base (make system)")
+def test_wordnet_examples_are_clean_unique_sentences(data_dir):
+    # Given the example sentences quoted in WordNet's glosses
+    roots, drops = load_roots(CorpusConfig(source="wordnet"))
+    # Then there are thousands, with unique ids, none from an evaluation set and none in quotes
+    assert len(roots) > 5000, f"only {len(roots)} WordNet examples"
+    assert len({r.id for r in roots}) == len(roots)
+    keys = evaluation_keys()
+    assert not [r.text for r in roots if normalise_key(r.text) in keys]
+    assert not [r.text for r in roots if r.text.startswith('"') or r.text.endswith('"')], "gloss quotes must go"
 
 
 def test_opus_source_fails_fast_offline(monkeypatch):
