@@ -1,0 +1,109 @@
+"""Beyond the paper: how training changes the embedding space.
+
+Two views on human-translated, multi-way parallel NTREX-128 sentences (never
+used for training): a language x language retrieval-accuracy matrix, and a
+language-identity probe (how well a linear classifier tells the language of
+a sentence from its embedding; alignment should make that harder).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from mwalign import languages, models
+from mwalign.corpus.backends.reference import ntrex_file, ntrex_lines
+
+FIRST_LINE = 1000  # a block of NTREX lines away from the ones chapter 01 translates
+
+
+@dataclass
+class Geometry:
+    languages: list[str]
+    embeddings: dict[str, dict[str, np.ndarray]]  # model label -> language -> (n, d), unit length
+    labels: dict[str, str]  # model label -> method
+
+
+def study_languages(pool: list[str], unseen: list[str]) -> list[str]:
+    """English, then the pool and unseen languages that NTREX-128 has."""
+    wanted = ["eng", *pool, *unseen]
+    return [code for code in dict.fromkeys(wanted) if languages.get(code).ntrex and ntrex_file(code).is_file()]
+
+
+def load_data(run_dir: Path, langs: list[str], *, role: str = "unaligned", n_sentences: int = 200,
+              dtype: str = "bf16") -> Geometry:
+    """Embed the NTREX block with the role's base model and its first-seed bilingual and multi-way models."""
+    index = json.loads((Path(run_dir) / "models" / "index.json").read_text())
+    order = ("base", "bilingual", "multiway")
+    chosen = sorted((e for e in index if e["role"] == role and e["method"] in order and e["seed"] in (None, 0)),
+                    key=lambda e: order.index(e["method"]))
+    texts = {lang: list(ntrex_lines(lang)[FIRST_LINE:FIRST_LINE + n_sentences]) for lang in langs}
+    embeddings = {}
+    for entry in chosen:
+        model = models.load(Path(run_dir) / entry["path"])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bf16"):
+            embeddings[entry["label"]] = {
+                lang: model.encode(lines, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+                for lang, lines in texts.items()
+            }
+    return Geometry(langs, embeddings, {e["label"]: e["method"] for e in chosen})
+
+
+def retrieval_matrix(vectors: dict[str, np.ndarray], langs: list[str]) -> pd.DataFrame:
+    """Share of sentences in the row language whose nearest neighbour in the column language is their translation."""
+    matrix = pd.DataFrame(index=pd.Index(langs, name="source"), columns=pd.Index(langs, name="target"), dtype=float)
+    for src in langs:
+        for tgt in langs:
+            nearest = (vectors[src].astype(np.float32) @ vectors[tgt].astype(np.float32).T).argmax(axis=1)
+            matrix.loc[src, tgt] = float((nearest == np.arange(len(nearest))).mean())
+    return matrix
+
+
+def language_probe(vectors: dict[str, np.ndarray], folds: int = 5) -> float:
+    """Cross-validated accuracy of a logistic-regression language classifier (chance = 1 / languages).
+
+    Folds split by sentence, so a sentence's translations are never split across train and test.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import GroupKFold, cross_val_score
+
+    langs = list(vectors)
+    features = np.concatenate([vectors[lang] for lang in langs]).astype(np.float32)
+    target = np.repeat(np.arange(len(langs)), [len(vectors[lang]) for lang in langs])
+    groups = np.concatenate([np.arange(len(vectors[lang])) for lang in langs])
+    classifier = LogisticRegression(max_iter=2000)
+    return float(cross_val_score(classifier, features, target, groups=groups, cv=GroupKFold(folds)).mean())
+
+
+def summary_table(geometry: Geometry) -> pd.DataFrame:
+    """Per model: mean off-diagonal retrieval accuracy, and language-probe accuracy against chance."""
+    rows = []
+    for label, vectors in geometry.embeddings.items():
+        matrix = retrieval_matrix(vectors, geometry.languages).to_numpy()
+        off_diagonal = matrix[~np.eye(len(matrix), dtype=bool)].mean()
+        rows.append({"model": label, "method": geometry.labels[label],
+                     "mean cross-lingual retrieval": round(off_diagonal * 100, 1),
+                     "language probe accuracy": round(language_probe(vectors) * 100, 1),
+                     "probe chance": round(100 / len(geometry.languages), 1)})
+    return pd.DataFrame(rows)
+
+
+def plot(geometry: Geometry):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    labels = list(geometry.embeddings)
+    fig, axes = plt.subplots(1, len(labels), figsize=(4.2 * len(labels), 3.8), squeeze=False)
+    for ax, label in zip(axes[0], labels):
+        matrix = retrieval_matrix(geometry.embeddings[label], geometry.languages) * 100
+        sns.heatmap(matrix, ax=ax, vmin=0, vmax=100, cmap="viridis", annot=True, fmt=".0f", cbar=False,
+                    annot_kws={"size": 7})
+        ax.set_title(geometry.labels[label])
+    fig.suptitle("Retrieval accuracy (%) between languages, NTREX-128")
+    fig.tight_layout()
+    return fig
