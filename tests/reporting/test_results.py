@@ -1,0 +1,67 @@
+"""The paper-shaped tables compute gains per seed, intervals over seeds and honest verdicts."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from mwalign.reporting import results
+
+
+def _scores(multiway: list[float], bilingual: list[float], task_type="BitextMining") -> pd.DataFrame:
+    """Two subsets per seed; each (method, seed) has the given mean score."""
+    rows = []
+    for method, means in (("multiway", multiway), ("bilingual", bilingual)):
+        for seed, mean in enumerate(means):
+            for subset, shift in (("spa-eng", -0.01), ("deu-eng", 0.01)):
+                rows.append({"model": f"m-{method}-s{seed}", "role": "unaligned", "base": "m", "method": method,
+                             "seed": float(seed), "task": "Tatoeba", "task_type": task_type, "subset": subset,
+                             "languages": "spa,eng", "group": "seen", "split": "test", "metric": "f1",
+                             "score": mean + shift})
+    return pd.DataFrame(rows)
+
+
+def test_gain_is_relative_per_seed_then_averaged():
+    # Given multi-way 0.6/0.66 against bilingual 0.5/0.6 over two seeds
+    gains = results.relative_gains(_scores([0.6, 0.66], [0.5, 0.6]))
+    # Then the gain is the mean of the per-seed relative gains: (20% + 10%) / 2
+    assert gains.loc[0, "gain %"] == pytest.approx(15.0)
+    assert gains.loc[0, "seeds"] == 2
+
+
+def test_interval_is_a_t_interval_over_seeds():
+    gains = results.relative_gains(_scores([0.6, 0.66, 0.63], [0.5, 0.6, 0.5]))
+    per_seed = np.array([20.0, 10.0, 26.0])
+    half = 4.302653 * per_seed.std(ddof=1) / math.sqrt(3)  # t(0.975, df=2)
+    assert gains.loc[0, "ci low"] == pytest.approx(per_seed.mean() - half, abs=0.01)
+    assert gains.loc[0, "ci high"] == pytest.approx(per_seed.mean() + half, abs=0.01)
+
+
+@pytest.mark.parametrize(
+    "gain, low, high, expected",
+    [
+        (25.0, 18.0, 32.0, "reproduced"),
+        (8.0, 2.0, 14.0, "direction only"),  # clear of zero but short of the 21.3% claim
+        (8.0, -3.0, 30.0, "direction only"),  # reaches the claim but not clear of zero
+        (-2.0, -5.0, 1.0, "not reproduced"),
+        (3.0, float("nan"), float("nan"), "direction only (one seed, no interval)"),
+    ],
+)
+def test_verdicts(gain, low, high, expected):
+    assert results.verdict(21.3, gain, low, high) == expected
+
+
+def test_claims_table_lists_every_claim_even_unevaluated():
+    table = results.claims_table(_scores([0.6, 0.66], [0.5, 0.6]))
+    assert list(table["task type"]) == ["BitextMining", "STS", "Classification"]
+    assert table.set_index("task type").loc["STS", "verdict"] == "not evaluated"
+    assert table.set_index("task type").loc["BitextMining", "paper gain %"] == 21.3
+
+
+def test_per_language_table_orders_methods_and_scales():
+    table = results.per_language_table(_scores([0.6], [0.5]), task="Tatoeba")
+    assert list(table.columns.get_level_values("method")) == ["bilingual", "multiway"]
+    assert table.loc[("seen", "spa-eng"), ("m", "multiway")] == pytest.approx(59.0)
