@@ -8,11 +8,23 @@ from pathlib import Path
 import pandas as pd
 
 
+TRAINING_FIELDS = {"rows": "rows", "pairs": "positive pairs", "steps": "steps", "best_step": "best step",
+                   "best_dev_accuracy": "best dev accuracy"}
+
+
 def models_table(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
-    """The run's model index (models/index.json) for one role."""
-    index = pd.DataFrame(json.loads((Path(run_dir) / "models" / "index.json").read_text()))
-    columns = [c for c in ("label", "base", "method", "seed", "dtype", "steps", "train_seconds", "dev_score") if c in index]
-    return index[index["role"] == role][columns].reset_index(drop=True)
+    """One row per model of a role: the index entry plus what its training record says (rows, pairs, steps, dev)."""
+    run_dir = Path(run_dir)
+    rows = []
+    for entry in json.loads((run_dir / "models" / "index.json").read_text()):
+        if entry["role"] != role:
+            continue
+        record_path = run_dir / entry["path"] / "mwalign_training.json"
+        record = json.loads(record_path.read_text()) if record_path.is_file() else {}
+        row = {k: entry[k] for k in ("label", "method", "seed", "dtype")}
+        row.update({label: record.get(key) for key, label in TRAINING_FIELDS.items()})
+        rows.append(row)
+    return pd.DataFrame(rows).set_index("label")
 
 
 def load_data(run_dir: Path) -> pd.DataFrame:
