@@ -15,6 +15,17 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from mwalign import config  # noqa: E402  (after the offline switches)
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Small models on 2 cores run faster single-threaded (no spin-waiting when the other core is busy)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
 @pytest.fixture(scope="session")
 def data_dir():
     """The mirrored evaluation data (../shared/data or MWALIGN_DATA_DIR)."""

@@ -10,6 +10,7 @@ import pytest
 from mwalign.config import RunConfig
 from mwalign.corpus.backends.base import Translation, TranslationBackend
 
+
 class SuffixBackend(TranslationBackend):
     """A deterministic real backend for tests: appends the target code to every word and counts calls.
 

@@ -7,12 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
-from sentence_transformers import SentenceTransformer
-from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-from transformers import BertConfig, BertModel, BertTokenizerFast
+from transformers import BertTokenizerFast
 
 from mwalign.config import data_dir
+from tests.tiny_bert import tiny_bert
 
 # Four rows x three pairs, the real tatoeba.<xxx>-eng.{xxx,eng} layout.
 TATOEBA_ROWS = {
@@ -27,20 +25,13 @@ def build_tiny_encoder(folder: Path, seed: int = 0) -> Path:
     """A 2-layer, 32-dim random BERT with a character WordPiece vocabulary, mean pooling, saved as ST folder."""
     chars = [chr(c) for c in range(33, 127)] + list("áéíóúñüöäßàèçâêîôûœ¿¡")
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
-    hf_dir = folder / "hf"
-    hf_dir.mkdir(parents=True, exist_ok=True)
-    (hf_dir / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
-    tokenizer = BertTokenizerFast(vocab_file=str(hf_dir / "vocab.txt"), do_lower_case=True)
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
-    BertModel(config).save_pretrained(hf_dir)
-    tokenizer.save_pretrained(hf_dir)
-    transformer = Transformer(str(hf_dir), max_seq_length=64)
-    model = SentenceTransformer(modules=[transformer, Pooling(transformer.get_embedding_dimension(), "mean")], device="cpu")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.txt").write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"), do_lower_case=True)
+    model = tiny_bert(folder, tokenizer, seed)
     target = folder / "st"
     model.save(str(target))
-    shutil.rmtree(hf_dir)
+    shutil.rmtree(folder / "hf")
     return target
 
 

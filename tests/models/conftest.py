@@ -9,18 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import torch
 
 from mwalign import models
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Small models on 2 shared cores run faster single-threaded (no spin-waiting on busy cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 @pytest.fixture(scope="session")

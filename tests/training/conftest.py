@@ -8,25 +8,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import torch
 from sentence_transformers import SentenceTransformer
-from sentence_transformers.sentence_transformer.modules import Pooling, Transformer
-from transformers import BertConfig, BertModel, BertTokenizerFast
+from transformers import BertTokenizerFast
 
 from mwalign.config import data_dir
+from tests.tiny_bert import tiny_bert
 
 FIXTURE_LANGUAGES = ["eng", "spa", "fra", "deu"]
 _NTREX_FILES = {"eng": "newstest2019-src.eng.txt", "spa": "newstest2019-ref.spa.txt",
                 "fra": "newstest2019-ref.fra.txt", "deu": "newstest2019-ref.deu.txt"}
-
-
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """Tiny models on 2 shared cores run ~30x faster single-threaded (no spin-waiting on busy cores)."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
 
 
 def ntrex_lines(n: int, skip: int = 0) -> dict[str, list[str]]:
@@ -57,17 +47,8 @@ def build_tiny_model(folder: Path, texts: list[str], seed: int = 0) -> SentenceT
     chars = sorted({c for text in texts for c in text if not c.isspace()})
     vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars, *(f"##{c}" for c in chars)]
     vocab += [w for w, _ in words.most_common(400) if w not in set(vocab)]
-    hf_dir = folder / "hf"
-    hf_dir.mkdir(parents=True, exist_ok=True)
     tokenizer = BertTokenizerFast(vocab={token: i for i, token in enumerate(vocab)}, do_lower_case=False)
-    torch.manual_seed(seed)
-    config = BertConfig(vocab_size=len(vocab), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                        intermediate_size=64, max_position_embeddings=128)
-    BertModel(config).save_pretrained(hf_dir)
-    tokenizer.save_pretrained(hf_dir)
-    transformer = Transformer(str(hf_dir), max_seq_length=64)
-    return SentenceTransformer(modules=[transformer, Pooling(transformer.get_embedding_dimension(), "mean")],
-                               device="cpu")
+    return tiny_bert(folder, tokenizer, seed)
 
 
 def _basic_words(text: str) -> list[str]:
