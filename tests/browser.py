@@ -11,7 +11,8 @@ CHROMIUM_FLAGS = (
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 )
 _BROKEN_IMAGES = "return [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src);"
-_ERROR_OUTPUTS = "return document.querySelectorAll('.output.traceback, .output.error, .output.stderr').length;"
+# myst-nb renders error outputs as tracebacks; stderr streams (library log lines) are not errors.
+_ERROR_OUTPUTS = "return document.querySelectorAll('.output.traceback, .output.error').length;"
 _LINKS = "return [...document.querySelectorAll('a[href]')].map(a => a.getAttribute('href'));"
 _WAIT_FOR_MATH = """
 const done = arguments[arguments.length - 1];
