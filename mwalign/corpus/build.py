@@ -40,7 +40,9 @@ from mwalign.versioning import source_hash
 log = logging.getLogger(__name__)
 MANIFEST_VERSION = 1
 ROW_FILES = ("multiway", "bilingual", "dev")
-_ROW_SCHEMA = pa.schema(
+# Parameters of the side studies (quality, sensitivity); they never change the main corpus.
+SIDE_STUDY_FIELDS = {"cache_path", "quality_backends", "quality_sentences", "sensitivity_conditions", "sensitivity_roots"}
+ROW_SCHEMA = pa.schema(
     [("root_id", pa.string()), ("languages", pa.list_(pa.string())), ("sentences", pa.list_(pa.string()))]
 )
 
@@ -75,7 +77,7 @@ def sample_roots(roots: list[Root], n_roots: int, seed: int) -> list[Root]:
 def fingerprint(cfg: CorpusConfig, backend: TranslationBackend) -> str:
     """What decides the corpus bytes: parameters (minus the cache location), source, backend, corpus code."""
     digest = hashlib.sha256()
-    params = cfg.model_dump(mode="json", exclude={"cache_path", "quality_backends", "quality_sentences"})
+    params = cfg.model_dump(mode="json", exclude=SIDE_STUDY_FIELDS)
     code = source_hash("corpus", "languages.py")
     digest.update(json.dumps([params, source_version(cfg.source), backend.describe(), code], sort_keys=True).encode())
     return digest.hexdigest()[:16]
@@ -166,11 +168,11 @@ def write_tables(out_dir: Path, table, pool: list[str], row_sets: dict[str, list
     tables = {"translations": pa.table(wide, schema=schema)}
     for name, rows in row_sets.items():
         columns = list(zip(*rows)) if rows else [[], [], []]
-        tables[name] = pa.table([list(c) for c in columns], schema=_ROW_SCHEMA)
-    return {name: {"rows": t.num_rows, "sha256": _write_parquet(t, out_dir / f"{name}.parquet")} for name, t in tables.items()}
+        tables[name] = pa.table([list(c) for c in columns], schema=ROW_SCHEMA)
+    return {name: {"rows": t.num_rows, "sha256": write_parquet_atomic(t, out_dir / f"{name}.parquet")} for name, t in tables.items()}
 
 
-def _write_parquet(table: pa.Table, path: Path) -> str:
+def write_parquet_atomic(table: pa.Table, path: Path) -> str:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
     try:

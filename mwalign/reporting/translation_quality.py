@@ -31,3 +31,13 @@ def plot(quality: pd.DataFrame):
     ax.set_ylim(0, 100)
     fig.tight_layout()
     return fig
+
+
+def conditions_table(sensitivity: pd.DataFrame) -> pd.DataFrame:
+    """The sensitivity study's corpora: chrF per condition (rows) and language, with the mean and the backends."""
+    wide = sensitivity.pivot_table(index="condition", columns="language", values="chrF")
+    wide["mean chrF"] = wide.mean(axis=1)
+    backends = sensitivity.groupby("condition")["backend"].agg(lambda b: ", ".join(dict.fromkeys(b)))
+    wide["backends"] = backends
+    wide["roots"] = sensitivity.groupby("condition")["n"].max()
+    return wide.sort_values("mean chrF").round(1)

@@ -8,7 +8,6 @@ folder and swapped in with ``os.replace``, so a kill at any moment leaves the ol
 from __future__ import annotations
 
 import json
-import os
 import random
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -18,6 +17,8 @@ from typing import Any
 import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
+
+from mwalign.training.saving import swap_into_place
 
 CHECKPOINT_DIR = "checkpoint"
 
@@ -62,12 +63,7 @@ def save_checkpoint(work_dir: Path, model: nn.Module, optimizer: torch.optim.Opt
         "python_rng": random.getstate(),
     }
     (tmp / "state.json").write_text(json.dumps(meta), encoding="utf-8")
-    old = work_dir / f"{CHECKPOINT_DIR}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_into_place(tmp, final)
     return final
 
 

@@ -34,13 +34,18 @@ def save_model_folder(model: nn.Module, target: Path, training_info: dict[str, A
                     encoding="utf-8")
     if train_log is not None and train_log.is_file():
         shutil.copyfile(train_log, tmp / "train_log.jsonl")
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(tmp, target)
-    shutil.rmtree(old, ignore_errors=True)
+    swap_into_place(tmp, target)
     return target
+
+
+def swap_into_place(tmp: Path, final: Path) -> None:
+    """Replace folder ``final`` by the finished folder ``tmp``; a kill at any moment leaves old or new."""
+    old = final.with_name(f".{final.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(tmp, final)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_index(run_dir: Path) -> list[dict[str, Any]]:

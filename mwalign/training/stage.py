@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from mwalign.config import LossConfig, RunConfig
+from mwalign.corpus import sensitivity_corpora
 from mwalign.training.data import RootBatchSampler, RowTable, read_rows
 from mwalign.training.distributed import barrier, is_main_process
 from mwalign.training.encoding import effective_dtype
@@ -30,6 +31,7 @@ from mwalign.versioning import source_hash
 
 logger = logging.getLogger(__name__)
 ANCHOR_ABLATIONS = {"english-anchors": "english", "non-english-anchors": "non-english"}
+SENSITIVITY_PREFIX = "translator-"  # method of the sensitivity study's models: translator-<condition>
 
 
 @dataclass(frozen=True)
@@ -66,8 +68,12 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
             elif ablation in ABLATION_VARIANTS:
                 train_roots = set(multiway.root_ids) | set(bilingual.root_ids)
                 rows = derive_variant(ablation, corpus / "translations.parquet", train_roots,
-                                      bilingual.pair_count, t.seeds[0])
+                                      bilingual.pair_count, t.seeds[0], k=cfg.corpus.k, sub_pool=t.sub_pool)
             jobs.append(_alignment_job(cfg, base, ablation, t.seeds[0], rows, loss, dtype))
+    for condition, path in sensitivity_corpora(run_dir).items():
+        if condition in cfg.corpus.sensitivity_conditions:  # first model and seed: a side study, as ablations
+            jobs.append(_alignment_job(cfg, t.models[0], f"{SENSITIVITY_PREFIX}{condition}", t.seeds[0],
+                                       read_rows(path), t.loss, dtype))
     return _run_jobs(cfg, run_dir, jobs, dev, role="unaligned", dtype=dtype)
 
 
@@ -86,7 +92,8 @@ def run_me5_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     budget = multiway.pair_count
     bilingual = bilingual_all.head(budget)
     dtype = effective_dtype(cfg.training.dtype)
-    jobs = [_me5_job(cfg, method, rows, dtype) for method, rows in (("multiway", multiway), ("bilingual", bilingual))]
+    jobs = [_me5_job(cfg, method, seed, rows, dtype)
+            for seed in cfg.me5_seeds for method, rows in (("multiway", multiway), ("bilingual", bilingual))]
     return _run_jobs(cfg, run_dir, jobs, dev=None, role="me5", dtype=dtype)
 
 
@@ -116,14 +123,14 @@ def _alignment_job(cfg: RunConfig, base: str, method: str, seed: int, rows: RowT
                t.max_seq_length, use_dev=True)
 
 
-def _me5_job(cfg: RunConfig, method: str, rows: RowTable, dtype: str) -> Job:
+def _me5_job(cfg: RunConfig, method: str, seed: int, rows: RowTable, dtype: str) -> Job:
     m, t = cfg.me5, cfg.training
     settings = TrainSettings(
-        batch_size=m.batch_size, epochs=m.epochs, learning_rate=m.learning_rate, seed=t.seeds[0],
+        batch_size=m.batch_size, epochs=m.epochs, learning_rate=m.learning_rate, seed=seed,
         max_steps=m.max_steps, warmup_ratio=t.warmup_ratio, eval_every=t.eval_every, patience=t.patience,
         dtype=dtype, freeze_word_embeddings=m.freeze_word_embeddings, grad_cache_mini_batch=m.grad_cache_mini_batch)
-    RootBatchSampler(rows.root_ids, m.batch_size, t.seeds[0], where=f"params/{cfg.name}.yml: me5.batch_size")
-    return Job(f"{_short(m.model)}-me5-{method}-s{t.seeds[0]}", m.model, "me5", method, t.seeds[0], rows, m.loss,
+    RootBatchSampler(rows.root_ids, m.batch_size, seed, where=f"params/{cfg.name}.yml: me5.batch_size")
+    return Job(f"{_short(m.model)}-me5-{method}-s{seed}", m.model, "me5", method, seed, rows, m.loss,
                settings, t.max_seq_length, use_dev=False)
 
 

@@ -9,9 +9,11 @@ import pytest
 from sentence_transformers import SentenceTransformer
 
 from mwalign.config import load_config
+from mwalign.models.fingerprint import fingerprint
 from mwalign.training import run_alignment_stage, run_me5_stage
 from mwalign.training.stage import training_prompt
 from mwalign.training.variants import derive_variant
+from tests.training.conftest import FIXTURE_LANGUAGES, corpus_frame
 
 
 def _smoke(model_path, **training):
@@ -73,6 +75,40 @@ def test_me5_stage_uses_query_prompt_and_equal_pair_budget(run_dir, copy_model):
     assert len(labels) == len(set(labels)) == 6, f"me5 and alignment labels must not collide: {labels}"
 
 
+def test_me5_stage_trains_every_seed(run_dir, copy_model):
+    # Given two seeds for the mE5 role
+    cfg = _smoke(copy_model())
+    cfg.me5.seeds = [0, 1]
+    # When the mE5 stage runs
+    frame = run_me5_stage(cfg, run_dir)
+    # Then both methods are trained under both seeds, and the seeds give different weights
+    trained = frame[frame["method"] != "base"]
+    assert sorted(zip(trained["method"], trained["seed"])) == [("bilingual", 0), ("bilingual", 1),
+                                                               ("multiway", 0), ("multiway", 1)]
+    s0, s1 = (fingerprint(run_dir / "models" / f"tiny-me5-multiway-s{seed}") for seed in (0, 1))
+    assert s0 != s1, "seeds must change the batches and hence the weights"
+
+
+def test_sensitivity_corpora_are_trained_as_translator_models(run_dir, copy_model, fixture_lines):
+    # Given two translation-sensitivity corpora from the corpus stage (same roots, different translations)
+    folder = run_dir / "corpus" / "sensitivity"
+    folder.mkdir()
+    train = {code: lines[:16] for code, lines in fixture_lines.items()}
+    corpus_frame(train, FIXTURE_LANGUAGES).to_parquet(folder / "human.parquet")
+    corpus_frame(train, ["eng", "spa"]).to_parquet(folder / "mt.parquet")
+    cfg = _smoke(copy_model())
+    cfg.corpus.sensitivity_conditions = {"human": ["reference"], "mt": ["apertium"]}
+    # When the alignment stage runs
+    run_alignment_stage(cfg, run_dir)
+    # Then each condition yields one first-seed model trained on its own rows
+    index = {e["label"]: e for e in json.loads((run_dir / "models" / "index.json").read_text())}
+    for condition, pairs in (("human", 16 * 6), ("mt", 16)):
+        entry = index[f"tiny-translator-{condition}-s0"]
+        assert entry["method"] == f"translator-{condition}" and entry["seed"] == 0
+        info = json.loads((run_dir / entry["path"] / "mwalign_training.json").read_text())
+        assert info["pairs"] == pairs and info["corpus_source"].endswith(f"{condition}.parquet")
+
+
 def test_training_prompt_prefers_the_model_query_prompt(tiny_model):
     tiny_model.prompts = {"query": "query: ", "passage": "passage: "}
     assert training_prompt(tiny_model, "unaligned") == "query: "
@@ -91,6 +127,23 @@ def test_k_variants_keep_the_pair_budget_and_exclude_dev_roots(run_dir):
     assert any("eng" not in langs for langs in k2.languages), "k2-multiway must include non-English pairs"
     assert kall.pair_count >= 16 and all(len(langs) == 4 for langs in kall.languages)
     assert set(k2.root_ids) <= roots and set(kall.root_ids) <= roots, "dev roots must never enter"
+
+
+def test_sub_pool_variant_draws_rows_from_the_sub_pool_only(run_dir):
+    # Given 12 training roots with eng, spa, fra and deu
+    roots = {f"r{i:03d}" for i in range(12)}
+    translations = run_dir / "corpus" / "translations.parquet"
+    # When the pool-composition ablation keeps spa and deu, with k=2 and with k=4
+    k2 = derive_variant("sub-pool", translations, roots, 16, seed=0, k=2, sub_pool=["spa", "deu"])
+    k4 = derive_variant("sub-pool", translations, roots, 16, seed=0, k=4, sub_pool=["spa", "deu"])
+    # Then rows are English plus sub-pool languages only, at the pair budget, from training roots
+    assert {tuple(langs) for langs in k2.languages} == {("eng", "spa"), ("eng", "deu")}
+    assert len(k2) == 16 and set(k2.root_ids) <= roots
+    assert {tuple(langs) for langs in k4.languages} == {("eng", "spa", "deu")}, "k-1 exceeds the sub-pool: use all"
+    assert k4.pair_count >= 16 and set(k4.root_ids) <= roots
+    # And a sub-pool no root has is an error naming the parameter
+    with pytest.raises(ValueError, match=r"training.sub_pool=\['epo'\]: no training root"):
+        derive_variant("sub-pool", translations, roots, 16, seed=0, k=4, sub_pool=["epo"])
 
 
 def test_stage_errors_before_training(run_dir, copy_model, tmp_path):
