@@ -96,7 +96,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="execute the notebooks with papermill, skipping unchanged stages, and build the book")
     _add_profile_args(run)
-    run.add_argument("--only", action="append", metavar="STAGE", help="data, train, me5, evaluate, results (repeatable or comma-separated)")
+    run.add_argument("--only", action="append", metavar="STAGE", help="data, train, me5, evaluate, results, intro (repeatable or comma-separated)")
     run.add_argument("--force", action="store_true", help="rerun stages even if unchanged")
     run.add_argument("--no-book", action="store_true", help="do not build the book afterwards")
     run.add_argument("--book-root", default=None, help="write executed chapters and the book here (default: the repository)")

@@ -196,6 +196,10 @@ class EvaluationConfig(StrictModel):
     """Stage 04: MTEB evaluation on the mirrored data."""
 
     tasks: list[str] = Field(["Tatoeba"], min_length=1, description="Official MTEB task names.")
+    role_tasks: dict[Literal["unaligned", "me5"], list[str]] = Field(
+        {}, description="Per model role, tasks that replace evaluation.tasks (e.g. {me5: [Tatoeba]}: the paper's "
+        "mE5 claim is about bitext mining only).",
+    )
     langs: list[str] | None = Field(None, description="ISO 639-3 codes to evaluate (None: seen pool + unseen set).")
     unseen: list[str] = Field(["deu", "nld", "pol", "tur"], description="Unseen languages to report.")
     batch_size: int = Field(64, ge=1)
@@ -231,7 +235,8 @@ class RunConfig(StrictModel):
         outside = [lang for lang in self.training.sub_pool if lang not in self.corpus.pool]
         if "sub-pool" in self.training.ablations and outside:
             raise ValueError(f"training.sub_pool: {outside} not in corpus.pool {self.corpus.pool}")
-        if self.corpus.sensitivity_conditions and "NTREXBitextMining" in self.evaluation.tasks:
+        all_tasks = {t for tasks in [self.evaluation.tasks, *self.evaluation.role_tasks.values()] for t in tasks}
+        if self.corpus.sensitivity_conditions and "NTREXBitextMining" in all_tasks:
             raise ValueError("corpus.sensitivity_conditions: the study trains on NTREX-128 lines, so "
                              "NTREXBitextMining would score models on their training text; drop one of the two")
         return self
@@ -291,11 +296,16 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
     return nested
 
 
-def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+# Mapping-valued parameters: an override replaces them whole (so `{}` can switch a study off).
+ATOMIC_MAPPINGS = {("corpus", "sensitivity_conditions"), ("evaluation", "role_tasks"), ("evaluation", "prompts")}
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:
     merged = copy.deepcopy(base)
     for key, value in extra.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merge(merged[key], value)
+        here = (*path, key)
+        if isinstance(value, dict) and isinstance(merged.get(key), dict) and here not in ATOMIC_MAPPINGS:
+            merged[key] = _merge(merged[key], value, here)
         else:
             merged[key] = value
     return merged

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from mwalign import config
+from mwalign.config import load_config
 
 
 @pytest.mark.parametrize("profile", ["smoke", "cpu", "paper"])
@@ -85,3 +86,14 @@ def test_section_hash_changes_only_with_its_section():
 def test_data_dir_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("MWALIGN_DATA_DIR", str(tmp_path))
     assert config.data_dir() == tmp_path.resolve()
+
+
+def test_mapping_parameters_are_replaced_whole_by_overrides():
+    # Given the cpu profile's three sensitivity conditions
+    assert len(load_config("cpu").corpus.sensitivity_conditions) == 3
+    # When an override names one condition, or none, Then it replaces the mapping instead of extending it
+    one = load_config("cpu", ["corpus.sensitivity_conditions={human: [reference]}"])
+    assert one.corpus.sensitivity_conditions == {"human": ["reference"]}
+    assert load_config("cpu", ["corpus.sensitivity_conditions={}"]).corpus.sensitivity_conditions == {}
+    # And ordinary sections still merge key by key
+    assert load_config("cpu", ["training.batch_size=8"]).training.seeds == [0, 1, 2]

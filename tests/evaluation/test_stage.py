@@ -145,3 +145,16 @@ def test_clustering_rows_carry_run_intervals(real_mirror, tiny_model, tmp_path):
     scores = evaluate({"tiny": tiny_model}, ["SIB200ClusteringS2S"], ["spa"], results_dir=tmp_path / "r", bootstrap=50)
     assert scores["subset"].tolist() == ["spa_Latn"] and scores["metric"].tolist() == ["v_measure"]
     assert scores["ci_low"][0] <= scores["score"][0] <= scores["ci_high"][0], "interval contains the mean v-measure"
+
+
+def test_role_tasks_replace_the_task_list_for_that_role(real_mirror, run_dir):
+    # Given the second model registered as an mE5 model and STS17 for the unaligned role only
+    index = json.loads((run_dir / "models" / "index.json").read_text())
+    index[1]["role"] = "me5"
+    (run_dir / "models" / "index.json").write_text(json.dumps(index), encoding="utf-8")
+    cfg = smoke_config(tasks=["Tatoeba"], langs=["spa"], unseen=[], role_tasks={"unaligned": ["Tatoeba", "STS17"]})
+    # When the stage runs
+    scores = run_evaluation_stage(cfg, run_dir)
+    # Then the unaligned model has both tasks and the mE5 model only the default list
+    tasks = scores.groupby("model")["task"].agg(lambda t: sorted(set(t)))
+    assert tasks["tiny-base"] == ["STS17", "Tatoeba"] and tasks["tiny-multiway-s0"] == ["Tatoeba"]

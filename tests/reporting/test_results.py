@@ -58,7 +58,43 @@ def test_claims_table_lists_every_claim_even_unevaluated():
     table = results.claims_table(_scores([0.6, 0.66], [0.5, 0.6]))
     assert list(table["task type"]) == ["BitextMining", "STS", "Classification"]
     assert table.set_index("task type").loc["STS", "verdict"] == "not evaluated"
-    assert table.set_index("task type").loc["BitextMining", "paper gain %"] == 21.3
+    assert table.set_index("task type").loc["BitextMining", "paper gain %"] == "+21.3"
+
+
+def test_me5_claim_has_a_direction_but_no_number():
+    # Given an mE5 run whose multi-way gain is clear of zero over three seeds
+    scores = _scores([0.62, 0.63, 0.64], [0.6, 0.6, 0.6]).assign(role="me5")
+    # Then the all-roles table lists the unaligned claims as not evaluated and reproduces the mE5 claim
+    table = results.claims_table(scores, role=None).set_index(["role", "task type"])
+    assert table.loc[("unaligned", "STS"), "verdict"] == "not evaluated"
+    assert table.loc[("me5", "BitextMining"), "paper gain %"] == "improves markedly"
+    assert table.loc[("me5", "BitextMining"), "verdict"] == "reproduced", "a CI above 0 meets a claim without a number"
+    # And the README's Markdown carries the same rows
+    markdown = results.headline_markdown(scores)
+    assert "| mE5 (already aligned) | BitextMining | m | improves markedly | 5.0 | [" in markdown
+    assert markdown.count("\n") == 1 + len(table)
+
+
+def test_seed_table_and_sensitivity_table():
+    # Given three seeds of multi-way/bilingual and two translator models scored on bitext mining
+    scores = _scores([0.60, 0.62, 0.64], [0.5, 0.5, 0.5])
+    extra = _scores([0.55], [0.7]).replace({"multiway": "translator-mt", "bilingual": "translator-human"})
+    ablation = _scores([0.58], [0.0]).query("method == 'multiway'").replace({"multiway": "english-anchors"})
+    scores = pd.concat([scores, extra, ablation], ignore_index=True)
+    quality = pd.DataFrame({"condition": ["mt", "mt", "human", "human"], "language": ["spa", "fra"] * 2,
+                            "chrF": [40.0, 50.0, 100.0, 100.0]})
+    # Then the seed table shows each seed, the range and the sd of the multi-way scores
+    seeds = results.seed_table(scores).loc[("unaligned", "m", "BitextMining", "multiway")]
+    assert seeds["seed 2"] == pytest.approx(64.0) and seeds["range"] == pytest.approx(4.0)
+    assert seeds["sd"] == pytest.approx(2.0)
+    # And the sensitivity table orders conditions by chrF with the multi-way seed sd as the yardstick
+    table = results.sensitivity_table(scores, quality)
+    assert list(table.index) == ["mt", "human"] and table.loc["mt", "mean chrF"] == pytest.approx(45.0)
+    assert table.loc["human", "BitextMining"] == pytest.approx(70.0)
+    assert table.loc["mt", "BitextMining seed sd"] == pytest.approx(2.0)
+    # And translator models never appear as ablations
+    methods = list(results.ablation_table(scores).index.get_level_values("method"))
+    assert methods == ["multiway", "english-anchors", "bilingual"], methods
 
 
 def test_per_language_table_orders_methods_and_scales():

@@ -18,20 +18,20 @@ from tests.training.conftest import FIXTURE_LANGUAGES, corpus_frame
 
 def _smoke(model_path, **training):
     overrides = {"training": {"models": [str(model_path)], "batch_size": 4, "max_steps": 2, "eval_every": 2,
-                              "dtype": "fp32", "max_seq_length": 32, **training},
+                              "dtype": "fp32", "max_seq_length": 32, "ablations": [], **training},
                  "me5": {"model": str(model_path), "n_rows": 4, "batch_size": 2, "max_steps": 1}}
     return load_config("smoke", overrides)
 
 
 def test_alignment_stage_writes_loadable_models_and_index(run_dir, copy_model):
     # Given a run dir with the corpus files and a tiny local model
-    cfg = _smoke(copy_model(), ablations=["english-anchors", "k2-multiway"])
+    cfg = _smoke(copy_model(), ablations=["english-anchors", "k2-multiway", "sub-pool"], sub_pool=["spa", "fra"])
     # When the alignment stage runs
     frame = run_alignment_stage(cfg, run_dir)
     # Then index.json lists base, multiway, bilingual and the ablations with the contract's fields
     index = json.loads((run_dir / "models" / "index.json").read_text())
     methods = sorted(e["method"] for e in index)
-    assert methods == ["base", "bilingual", "english-anchors", "k2-multiway", "multiway"], methods
+    assert methods == ["base", "bilingual", "english-anchors", "k2-multiway", "multiway", "sub-pool"], methods
     assert set(frame.columns) >= {"label", "path", "base", "role", "method", "seed", "dtype", "corpus_hash"}
     assert all(e["corpus_hash"] == "fixture0123456789" and e["dtype"] == "fp32" for e in index)
     # And each folder loads with plain SentenceTransformer and carries the log and the card section
