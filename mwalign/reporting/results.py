@@ -107,7 +107,9 @@ def verdict(claim: float | None, gain: float, low: float, high: float) -> str:
         return "not reproduced"
     if np.isnan(low):
         return "direction only (one seed, no interval)"
-    if low > 0 and (claim is None or high >= claim):
+    if low > 0 and claim is None:
+        return "direction reproduced (no size claimed)"
+    if low > 0 and high >= claim:
         return "reproduced"
     return "direction only"
 
