@@ -15,9 +15,9 @@ import pandas as pd
 from scipy import stats
 
 from mwalign.evaluation.scores import summarize_seeds
+from mwalign.training.stage import SENSITIVITY_PREFIX  # translator-<condition>: a side study, not an ablation
 
 MAIN_METHODS = ["base", "bilingual", "multiway"]
-SENSITIVITY_PREFIX = "translator-"  # models of the translation-sensitivity study (side study, not an ablation)
 # Relative gains of multi-way over bilingual En-X training, from the paper's abstract (arXiv 2602.21543).
 PAPER_CLAIMS = {"BitextMining": 21.3, "STS": 5.3, "Classification": 28.4}
 # The abstract's mE5 claim has a direction but no number: "improves bitext mining markedly".
