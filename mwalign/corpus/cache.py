@@ -12,12 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
 from mwalign.corpus.backends.base import Translation
 
 SCHEMA_VERSION = 1
+OPEN_ATTEMPTS = 6  # 50 ms doubling: 1.55 s in all
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS translations (
@@ -48,23 +50,40 @@ class TranslationCache:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        for attempt in range(OPEN_ATTEMPTS):
+            try:
+                self._db = self._open()
+                return
+            except sqlite3.OperationalError as err:
+                # Ranks opening a brand-new file together race on the switch to WAL, and SQLite reports
+                # "locked" at once instead of waiting on the busy timeout; the next try sees WAL set.
+                if "locked" not in str(err) or attempt == OPEN_ATTEMPTS - 1:
+                    raise self._unreadable(err) from None
+                time.sleep(0.05 * 2**attempt)
+            except sqlite3.DatabaseError as err:
+                raise self._unreadable(err) from None
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60.0)
         try:
-            self._db = sqlite3.connect(self.path, timeout=60.0)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.executescript(_SCHEMA)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(_SCHEMA)
+            self._db = db
             self._check_schema()
-        except sqlite3.DatabaseError as err:
-            raise CacheError(
-                f"{self.path}: translation cache is unreadable ({err}); move it aside or delete it to rebuild"
-            ) from None
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _unreadable(self, err: Exception) -> CacheError:
+        return CacheError(f"{self.path}: translation cache is unreadable ({err}); move it aside or delete it to rebuild")
 
     def _check_schema(self) -> None:
+        with self._db:  # OR IGNORE: another rank may stamp a new file first
+            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
         row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row is None:
-            with self._db:
-                self._db.execute("INSERT INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        elif row[0] != str(SCHEMA_VERSION):
+        if row[0] != str(SCHEMA_VERSION):
             raise CacheError(
                 f"{self.path}: cache schema v{row[0]}, this mwalign writes v{SCHEMA_VERSION}; "
                 "use another corpus.cache_path or delete the file"

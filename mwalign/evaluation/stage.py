@@ -224,6 +224,7 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
     by_tasks: dict[tuple[str, ...], list[ModelEntry]] = {}
     for entry in entries:  # a role may have its own task list (evaluation.role_tasks)
         by_tasks.setdefault(tuple(ev.role_tasks.get(entry.role, ev.tasks)), []).append(entry)
+    exclude = training_sentences(run_dir)
     frames = [
         evaluate(
             group,
@@ -237,7 +238,7 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
             bootstrap=ev.bootstrap,
             prompts=ev.prompts,
             strict_langs=ev.langs is not None,
-            exclude_sentences=training_sentences(run_dir),
+            exclude_sentences=exclude,
         )
         for tasks, group in by_tasks.items()
     ]

@@ -86,3 +86,30 @@ def test_sts_scores_outside_range_are_named(real_mirror, tmp_path, monkeypatch):
 def test_every_registered_task_has_official_or_own_name():
     official = {t.metadata.name for t in mteb.get_tasks(tasks=[n for n in TASK_NAMES if n != "SIB200BitextMining"])}
     assert official == set(TASK_NAMES) - {"SIB200BitextMining"}, "registry names must be mteb's official names"
+
+
+# (task, subset, split): one subset of every classification task, binary and multi-class.
+CLASSIFICATION_CASES = [
+    ("SIB200Classification", "spa_Latn", "test"),
+    ("AmazonCounterfactualClassification", "de", "validation"),
+]
+
+
+@pytest.mark.parametrize(("name", "subset", "split"), CLASSIFICATION_CASES, ids=[c[0] for c in CLASSIFICATION_CASES])
+def test_classification_scores_equal_mteb_own_scoring(real_mirror, tiny_model, tmp_path, name, subset, split):
+    from mwalign.evaluation.embedding_cache import EmbeddingCache
+    from mwalign.evaluation.harness import CachingEncoder
+
+    # Given our task (labels read once as arrays) and mteb's own class on the same loaded rows
+    ours = get_task(name)
+    ours.hf_subsets = [subset]
+    ours.load_data()
+    official = mteb.get_task(name)
+    official.hf_subsets, official.dataset, official.data_loaded = [subset], ours.dataset, True
+    encoder = CachingEncoder(tiny_model, label="tiny", cache=EmbeddingCache(tmp_path / "e.sqlite"), dtype="fp32")
+    # When both score the same embeddings (10 undersampled experiments each)
+    kwargs = {"encode_kwargs": {"batch_size": 64}}
+    mine, theirs = ours.evaluate(encoder, split, **kwargs)[subset], official.evaluate(encoder, split, **kwargs)[subset]
+    # Then every experiment drew the same training rows and every metric is identical
+    assert mine["scores_per_experiment"] == theirs["scores_per_experiment"], f"{name}: per-experiment scores differ"
+    assert mine["main_score"] == theirs["main_score"] and 0 < mine["main_score"] <= 1

@@ -14,6 +14,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.classification.multilingual.afri_senti_classification import AfriSentiClassification as _Official
 
+from mwalign.evaluation.tasks.classification import ArrayLabels
 from mwalign.evaluation.tasks.hub import MirrorOrHub
 from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_tsv
 
@@ -30,7 +31,7 @@ def read_afrisenti(lang: str, split: str) -> Dataset:
     return Dataset.from_dict({"text": [r[0] for r in rows], "label": [LABELS[r[1]] for r in rows]})
 
 
-class AfriSentiClassification(MirrorOrHub, _Official):
+class AfriSentiClassification(ArrayLabels, MirrorOrHub, _Official):
     def read_mirror(self) -> Any:
         return {
             lang: DatasetDict({split: read_afrisenti(lang, split) for split in ("train", "test")}) for lang in self.hf_subsets

@@ -15,6 +15,7 @@ from mteb.tasks.classification.multilingual.amazon_counterfactual_classification
     AmazonCounterfactualClassification as _Official,
 )
 
+from mwalign.evaluation.tasks.classification import ArrayLabels
 from mwalign.evaluation.tasks.hub import MirrorOrHub
 from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_csv
 
@@ -31,6 +32,6 @@ def read_counterfactual(subset: str, split: str) -> Dataset:
     return Dataset.from_dict({"text": [r[0] for r in rows], "label": [int(x) for x in labels]})
 
 
-class AmazonCounterfactualClassification(MirrorOrHub, _Official):
+class AmazonCounterfactualClassification(ArrayLabels, MirrorOrHub, _Official):
     def read_mirror(self) -> Any:
         return {s: DatasetDict({sp: read_counterfactual(s, sp) for sp in _SPLITS}) for s in self.hf_subsets}

@@ -14,6 +14,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.classification.multilingual.multi_hate_classification import MultiHateClassification as _Official
 
+from mwalign.evaluation.tasks.classification import ArrayLabels
 from mwalign.evaluation.tasks.hub import MirrorOrHub
 from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_csv
 
@@ -39,7 +40,7 @@ def read_hatecheck(lang: str) -> Dataset:
     })  # fmt: skip
 
 
-class MultiHateClassification(MirrorOrHub, _Official):
+class MultiHateClassification(ArrayLabels, MirrorOrHub, _Official):
     transform_mirror = True
 
     def read_mirror(self) -> Any:

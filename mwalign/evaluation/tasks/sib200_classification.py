@@ -13,6 +13,7 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.classification.multilingual.sib200_classification import SIB200Classification as _Official
 
+from mwalign.evaluation.tasks.classification import ArrayLabels
 from mwalign.evaluation.tasks.hub import MirrorOrHub
 from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_tsv
 
@@ -35,7 +36,7 @@ def read_sib_subsets(subsets: list[str]) -> dict[str, DatasetDict]:
     return {lang: DatasetDict({split: read_sib_split(lang, f) for split, f in SPLIT_FILES.items()}) for lang in subsets}
 
 
-class SIB200Classification(MirrorOrHub, _Official):
+class SIB200Classification(ArrayLabels, MirrorOrHub, _Official):
     transform_mirror = True
 
     def read_mirror(self) -> Any:
