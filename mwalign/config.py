@@ -23,6 +23,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from mwalign import languages
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS_SUBDIR = Path("book") / "chapters"
+# What `mwalign run` itself writes into the repository: outputs, not code changes.
+RUN_OUTPUTS = (CHAPTERS_SUBDIR, Path("README.md"))
 
 
 class StrictModel(BaseModel):

@@ -22,11 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mwalign.config import REPO_ROOT, RunConfig, load_config, parse_set, resolve_profile, run_dir_for
+from mwalign.config import CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, load_config, parse_set, resolve_profile, run_dir_for
 from mwalign.versioning import source_hash
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
-CHAPTERS_SUBDIR = Path("book") / "chapters"
 # What a book root needs besides the executed chapters (copied when building elsewhere).
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
 

@@ -13,21 +13,23 @@ from typing import Any
 
 import yaml
 
-from mwalign.config import REPO_ROOT, RunConfig, run_dir_for
+from mwalign.config import REPO_ROOT, RUN_OUTPUTS, RunConfig, run_dir_for
 
 PACKAGES = ("torch", "transformers", "sentence-transformers", "mteb", "datasets")
 
 
 @lru_cache(maxsize=1)
-def git_commit() -> str:
-    """HEAD's short hash, with ``+dirty`` when tracked files differ from it."""
+def git_commit(root: Path = REPO_ROOT) -> str:
+    """HEAD's short hash, with ``+dirty`` when tracked files other than the run's own outputs differ from it."""
     try:
         head = subprocess.run(
-            ["git", "rev-parse", "--short=12", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO_ROOT, capture_output=True, text=True
-        ).stdout.strip()
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
+             *(f":(exclude){path}" for path in RUN_OUTPUTS)],
+            cwd=root, capture_output=True, text=True,
+        ).stdout.strip()  # fmt: skip
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return f"{head}+dirty" if dirty else head

@@ -26,3 +26,28 @@ def test_caption_carries_provenance_and_the_regenerating_command(tmp_path):
 def test_default_run_dir_and_no_overrides_give_the_short_command():
     cfg = load_config("cpu")
     assert provenance.regenerate_command(cfg, run_dir_for(cfg), "results") == "mwalign run --profile cpu --only results"
+
+
+def test_commit_is_dirty_for_code_changes_but_not_for_the_runs_own_outputs(tmp_path):
+    import subprocess
+
+    # Given a committed checkout with code, an executed chapter and the README
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=tmp_path, check=True,
+                       capture_output=True)  # fmt: skip
+
+    (tmp_path / "book" / "chapters").mkdir(parents=True)
+    files = {"code.py": "x = 1\n", "book/chapters/01_data.ipynb": "{}\n", "README.md": "# r\n"}
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "c")
+    # When the run rewrites its chapter and the README's headline, Then the commit stays clean
+    (tmp_path / "book/chapters/01_data.ipynb").write_text('{"executed": true}\n')
+    (tmp_path / "README.md").write_text("# r, with a headline\n")
+    clean = provenance.git_commit.__wrapped__(tmp_path)
+    assert clean and "+dirty" not in clean, clean
+    # And a change to code marks it dirty
+    (tmp_path / "code.py").write_text("x = 2\n")
+    assert provenance.git_commit.__wrapped__(tmp_path) == clean + "+dirty"
