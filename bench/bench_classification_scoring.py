@@ -19,11 +19,10 @@ from pathlib import Path
 import mteb
 import torch
 
-from mwalign.evaluation import get_task
 from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.evaluation.harness import CachingEncoder
 
-from bench_eval import MINILM  # a sibling script: bench/ is on sys.path when run as a file
+from bench_eval import MINILM, official_twin  # a sibling script: bench/ is on sys.path when run as a file
 
 
 def score(task, encoder: CachingEncoder) -> tuple[float, dict]:
@@ -40,11 +39,7 @@ def main() -> None:
     parser.add_argument("--subsets", default="spa_Latn,deu_Latn", help="SIB-200 subsets, comma-separated")
     args = parser.parse_args()
     subsets = args.subsets.split(",")
-    ours = get_task("SIB200Classification")
-    ours.hf_subsets = subsets
-    ours.load_data()
-    official = mteb.get_task("SIB200Classification")
-    official.hf_subsets, official.dataset, official.data_loaded = subsets, ours.dataset, True
+    ours, official = official_twin("SIB200Classification", subsets)
     work = Path(tempfile.mkdtemp(prefix="bench_cls_"))
     try:
         encoder = CachingEncoder(args.model, label="bench", cache=EmbeddingCache(work / "e.sqlite"), batch_size=64)

@@ -24,7 +24,7 @@ import mteb
 import sentence_transformers
 import torch
 import transformers
-from mteb.tasks.bitext_mining.multilingual.tatoeba_bitext_mining import TatoebaBitextMining
+from mteb.abstasks.abstask import AbsTask
 from sentence_transformers import SentenceTransformer
 
 from mwalign.evaluation import evaluate, get_task
@@ -57,12 +57,18 @@ def task_texts(task) -> list[str]:
     return [t for subset in task.dataset.values() for col in ("sentence1", "sentence2") for t in subset["test"][col]]
 
 
-def plain_mteb(model_dir: Path, subsets: list[str]) -> tuple[float, dict]:
-    ours = get_task("Tatoeba")
+def official_twin(name: str, subsets: list[str]) -> tuple[AbsTask, AbsTask]:
+    """mwalign's task loaded from the mirror, and mteb's own class of that name holding the same rows."""
+    ours = get_task(name)
     ours.hf_subsets = subsets
     ours.load_data()
-    official = TatoebaBitextMining()
+    official = mteb.get_task(name)
     official.hf_subsets, official.dataset, official.data_loaded = subsets, ours.dataset, True
+    return ours, official
+
+
+def plain_mteb(model_dir: Path, subsets: list[str]) -> tuple[float, dict]:
+    _, official = official_twin("Tatoeba", subsets)
     model = SentenceTransformer(str(model_dir), device="cpu")
     start = time.perf_counter()
     result = mteb.evaluate(model, official, cache=None, show_progress_bar=False, co2_tracker=False,

@@ -59,7 +59,6 @@ def main() -> None:
     parser.add_argument("--model", type=Path, default=MINILM, help="sentence-transformers folder")
     parser.add_argument("--repeats", type=int, default=8, help="interleaved timing rounds")
     args = parser.parse_args()
-    features = None
     variants = {}
     for attention in ("sdpa", "eager"):
         for dropout in ("model", "off"):
@@ -88,6 +87,7 @@ def main() -> None:
     base = median["sdpa, attention dropout model"]
     for name, seconds in median.items():
         print(f"{name}: {base / seconds:.2f}x the default step's speed")
+
 
 if __name__ == "__main__":
     main()
