@@ -163,6 +163,11 @@ class TrainingConfig(StrictModel):
     grad_cache_mini_batch: int | None = Field(
         None, ge=1, description="GradCache: sentences per forward chunk (None: whole batch in one pass)."
     )
+    attention: Literal["sdpa", "eager"] | None = Field(
+        None, description="Attention kernel in training steps, alignment and mE5 alike (None: the model's own, "
+        "SDPA in transformers 5). The same computation; on CPU with dropout, eager steps faster "
+        "(bench/bench_training_dropout.py).",
+    )
     dev_max_rows: int | None = Field(
         200, ge=2, description="Dev rows used for the early-stopping bitext metric (None: all)."
     )

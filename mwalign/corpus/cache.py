@@ -69,8 +69,7 @@ class TranslationCache:
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
             db.executescript(_SCHEMA)
-            self._db = db
-            self._check_schema()
+            self._check_schema(db)
         except BaseException:
             db.close()
             raise
@@ -79,10 +78,10 @@ class TranslationCache:
     def _unreadable(self, err: Exception) -> CacheError:
         return CacheError(f"{self.path}: translation cache is unreadable ({err}); move it aside or delete it to rebuild")
 
-    def _check_schema(self) -> None:
-        with self._db:  # OR IGNORE: another rank may stamp a new file first
-            self._db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        row = self._db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    def _check_schema(self, db: sqlite3.Connection) -> None:
+        with db:  # OR IGNORE: another rank may stamp a new file first
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
+        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         if row[0] != str(SCHEMA_VERSION):
             raise CacheError(
                 f"{self.path}: cache schema v{row[0]}, this mwalign writes v{SCHEMA_VERSION}; "

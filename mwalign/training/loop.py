@@ -69,6 +69,7 @@ class TrainSettings:
     prompt: str | None = None
     freeze_word_embeddings: bool = False
     grad_cache_mini_batch: int | None = None
+    attention: Literal["sdpa", "eager"] | None = None  # None: the model's own kernel
     weight_decay: float = 0.01
     max_grad_norm: float = 1.0
     show_progress: bool = True
@@ -97,6 +98,7 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
     work_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(settings.seed)
     _freeze_word_embeddings(model, settings.freeze_word_embeddings)
+    loaded_attention = _set_attention(model, settings.attention)
     total_steps = _total_steps(sampler, settings)
     optimizer, scheduler = _optimizer(model, settings, total_steps)
     fingerprint = _fingerprint(settings, rows, loss)
@@ -132,6 +134,7 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
     barrier()  # rank 0's best weights are on disk before anyone reads them
     if state.best_step is not None:
         load_model(model, str(work_dir / BEST_WEIGHTS))
+    _set_attention(model, loaded_attention)
     return TrainResult(state.step, state.best_metric, state.best_step, state.stopped_early, list(state.history))
 
 
@@ -219,6 +222,22 @@ def _freeze_word_embeddings(model: nn.Module, freeze: bool) -> None:
     if backbone is None:
         raise ValueError(f"training.freeze_word_embeddings: {type(model[0]).__name__} has no word embeddings")
     backbone.get_input_embeddings().weight.requires_grad_(False)
+
+
+def _set_attention(model: nn.Module, implementation: str | None) -> str | None:
+    """Switch the backbone's attention kernel (the same computation); returns the one it had.
+
+    On CPU, SDPA with attention dropout falls back to its math path and draws its masks slowly, so
+    eager attention trains faster (bench/bench_training_dropout.py). Saved models keep no trace of it.
+    """
+    if implementation is None:
+        return None
+    backbone = getattr(model[0], "auto_model", None)
+    if backbone is None or not hasattr(backbone, "set_attn_implementation"):
+        raise ValueError(f"training.attention={implementation!r}: {type(model[0]).__name__} is no transformers model")
+    loaded = backbone.config._attn_implementation
+    backbone.set_attn_implementation(implementation)
+    return loaded
 
 
 def _optimizer(model: nn.Module, settings: TrainSettings, total_steps: int):

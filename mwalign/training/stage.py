@@ -117,7 +117,8 @@ def _alignment_job(cfg: RunConfig, base: str, method: str, seed: int, rows: RowT
     settings = TrainSettings(
         batch_size=t.batch_size, epochs=t.epochs, learning_rate=t.learning_rate, seed=seed, max_steps=t.max_steps,
         warmup_ratio=t.warmup_ratio, eval_every=t.eval_every, patience=t.patience, dtype=dtype,
-        freeze_word_embeddings=t.freeze_word_embeddings, grad_cache_mini_batch=t.grad_cache_mini_batch)
+        freeze_word_embeddings=t.freeze_word_embeddings, grad_cache_mini_batch=t.grad_cache_mini_batch,
+        attention=t.attention)
     RootBatchSampler(rows.root_ids, t.batch_size, seed, where=f"params/{cfg.name}.yml: training.batch_size")
     return Job(f"{_short(base)}-{method}-s{seed}", base, "unaligned", method, seed, rows, loss, settings,
                t.max_seq_length, use_dev=True)
@@ -128,7 +129,8 @@ def _me5_job(cfg: RunConfig, method: str, seed: int, rows: RowTable, dtype: str)
     settings = TrainSettings(
         batch_size=m.batch_size, epochs=m.epochs, learning_rate=m.learning_rate, seed=seed,
         max_steps=m.max_steps, warmup_ratio=t.warmup_ratio, eval_every=t.eval_every, patience=t.patience,
-        dtype=dtype, freeze_word_embeddings=m.freeze_word_embeddings, grad_cache_mini_batch=m.grad_cache_mini_batch)
+        dtype=dtype, freeze_word_embeddings=m.freeze_word_embeddings, grad_cache_mini_batch=m.grad_cache_mini_batch,
+        attention=t.attention)
     RootBatchSampler(rows.root_ids, m.batch_size, seed, where=f"params/{cfg.name}.yml: me5.batch_size")
     return Job(f"{_short(m.model)}-me5-{method}-s{seed}", m.model, "me5", method, seed, rows, m.loss,
                settings, t.max_seq_length, use_dev=False)

@@ -176,6 +176,42 @@ def test_bf16_autocast_trains_with_finite_loss(tiny_model, rows, tmp_path):
     assert result.steps == 2 and all(map(lambda v: v == v, losses)), "bf16 steps must give finite losses"
 
 
+
+def _without_dropout(model):
+    for module in model.modules():
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+        if hasattr(module, "dropout_prob"):  # what SDPA attention reads instead of its nn.Dropout
+            module.dropout_prob = 0.0
+    return model
+
+
+def test_eager_attention_trains_the_same_and_is_switched_back(tiny_model_dir, rows, tmp_path):
+    # Given two copies of one model without dropout, one trained with the model's SDPA, one with eager attention
+    runs = {}
+    for attention in (None, "eager"):
+        model = _without_dropout(SentenceTransformer(str(tiny_model_dir), device="cpu"))
+        kernels = []
+        train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3, attention=attention),
+              tmp_path / str(attention),
+              on_step=lambda step, record: kernels.append(model[0].auto_model.config._attn_implementation))
+        losses = [json.loads(x)["loss"] for x in (tmp_path / str(attention) / "train_log.jsonl").read_text().splitlines()]
+        runs[attention] = (model, kernels, losses)
+    # Then the eager run stepped with eager attention and handed the model back with its own kernel
+    assert runs["eager"][1] == ["eager"] * 3 and runs[None][1] == ["sdpa"] * 3
+    assert runs["eager"][0][0].auto_model.config._attn_implementation == "sdpa"
+    # And both kernels compute the same losses and weights
+    assert runs["eager"][2] == pytest.approx(runs[None][2], rel=1e-5)
+    for (name, a), b in zip(runs[None][0].state_dict().items(), runs["eager"][0].state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5, msg=f"{name} differs between kernels")
+
+
+def test_attention_on_a_model_without_transformers_backbone_is_a_clear_error(rows, tmp_path):
+    model = SentenceTransformer(modules=[torch.nn.Identity()], device="cpu")
+    with pytest.raises(ValueError, match="training.attention='eager'"):
+        train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=1, attention="eager"), tmp_path)
+
+
 _KILLED_DRIVER = """
 import os, signal, sys
 import torch
