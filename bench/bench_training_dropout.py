@@ -5,8 +5,9 @@ longest, at most 64 tokens, forward + backward, train mode) is timed with
 transformers' default SDPA attention and with eager attention, each with the
 model's dropout (0.1) and with attention-probability dropout off. The share
 of ``aten::bernoulli_`` (dropout masks) in the default step comes from the
-autograd profiler. Training code is unchanged by this script: it measures
-settings that ``params/`` does not expose yet.
+autograd profiler. ``training.attention`` selects the kernel (the cpu profile
+trains with eager attention); attention dropout off would change the method,
+so ``params/`` does not offer it.
 
     .venv/bin/python bench/bench_training_dropout.py [--model PATH] [--repeats 8]
 """

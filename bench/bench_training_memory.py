@@ -3,10 +3,13 @@
 Each variant runs in its own process (peak RSS is per process): load me5-small (word embeddings frozen,
 as ``me5.freeze_word_embeddings``), build the optimizer, run one multi-way step on 32 rows x 4 languages
 (128 sentences, ``query: `` prompt) and report the process's peak RSS. Baseline: the plain step; candidate:
-GradCache with ``--mini-batch``-sentence chunks (``me5.grad_cache_mini_batch``). FLOPs of the step come
-from ``torch.utils.flop_counter`` and are set against the bf16 matmul peak measured in the same run (2048^3 matmuls). Target: peak <= 3 GiB.
+GradCache with ``--mini-batch``-sentence chunks (``me5.grad_cache_mini_batch``, the default). ``--attention``
+is ``training.attention``. FLOPs of the step come from ``torch.utils.flop_counter`` and are set against the bf16
+matmul peak measured in the same run (2048^3 matmuls). Target: peak <= 3 GiB, which GradCache meets; the cpu
+profile trades it for speed (plain steps with eager attention, 24 GiB here).
 
     .venv/bin/python bench/bench_training_memory.py [--batch 32] [--max-seq-length 96] [--mini-batch 16]
+        [--attention sdpa|eager]
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ def run_variant(args: argparse.Namespace) -> dict:
     dtype = effective_dtype(args.dtype)
     model = models.load("me5-small", max_seq_length=args.max_seq_length)
     model[0].auto_model.get_input_embeddings().weight.requires_grad_(False)
+    model[0].auto_model.set_attn_implementation(args.attention)
     model.train()
     optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
     loss = MultiWayContrastiveLoss(model)
@@ -72,6 +76,7 @@ def main() -> None:
     parser.add_argument("--max-seq-length", type=int, default=96)
     parser.add_argument("--dtype", default="bf16", choices=["bf16", "fp32"])
     parser.add_argument("--mini-batch", type=int, default=16, help="GradCache sentences per chunk")
+    parser.add_argument("--attention", default="sdpa", choices=["sdpa", "eager"], help="training.attention")
     parser.add_argument("--variant", choices=["plain", "grad-cache"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:
@@ -81,13 +86,14 @@ def main() -> None:
     for variant in ("plain", "grad-cache"):
         out = subprocess.run([sys.executable, __file__, "--variant", variant, "--batch", str(args.batch),
                               "--max-seq-length", str(args.max_seq_length), "--dtype", args.dtype,
-                              "--mini-batch", str(args.mini_batch)],
+                              "--mini-batch", str(args.mini_batch), "--attention", args.attention],
                              check=True, capture_output=True, text=True).stdout
         results[variant] = json.loads(out.strip().splitlines()[-1])
     peak = matmul_peak_flops(torch.bfloat16 if results["plain"]["dtype"] == "bf16" else torch.float32)
     print(f"device: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
           f"torch {torch.__version__}; me5-small, batch {args.batch} rows x 4 languages, "
-          f"max_seq_length {args.max_seq_length}, dtype {results['plain']['dtype']}, word embeddings frozen")
+          f"max_seq_length {args.max_seq_length}, dtype {results['plain']['dtype']}, word embeddings frozen, "
+          f"{args.attention} attention")
     print(f"grad-cache chunks: {args.mini_batch} sentences")
     print(f"measured matmul peak: {peak / 1e9:.1f} GFLOP/s")
     for name, r in results.items():
