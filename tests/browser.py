@@ -46,12 +46,13 @@ def inspect_page(driver, page: Path) -> dict:
     driver.get(page.as_uri())
     math = driver.execute_async_script(_WAIT_FOR_MATH)
     text = driver.execute_script(_TEXT)
+    here = Path(unquote(urlparse(driver.current_url).path)).parent  # after redirects (the book's index.html)
     dead = []
     for href in driver.execute_script(_LINKS):
         target = urlparse(href)
         if target.scheme or not target.path:
             continue  # external or same-page anchor
-        if not (page.parent / unquote(target.path)).resolve().exists():
+        if not (here / unquote(target.path)).resolve().exists():
             dead.append(href)
     return {
         "broken_images": driver.execute_script(_BROKEN_IMAGES),

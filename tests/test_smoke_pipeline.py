@@ -77,6 +77,7 @@ def test_book_renders_in_a_browser(smoke_run):
     html = root / "_build" / "html"
     pages = [html / "book" / f"{name}.html" for name in ("method", "reproducing")]
     pages += [html / "book" / "chapters" / s.notebook.replace(".ipynb", ".html") for s in pipeline.STAGES]
+    pages.append(html / "index.html")  # what `make book` tells readers to open: a redirect to the introduction
     driver = browser.open_browser()
     try:
         reports = {page.stem: browser.inspect_page(driver, page) for page in pages}
