@@ -37,6 +37,10 @@ def _settings(**kw):
     return TrainSettings(**{**base, **kw})
 
 
+def _logged_losses(work_dir):
+    return [json.loads(line)["loss"] for line in (work_dir / "train_log.jsonl").read_text().splitlines()]
+
+
 def _weights(model):
     return {k: v.detach().clone() for k, v in model.state_dict().items()}
 
@@ -64,8 +68,8 @@ def test_resume_after_kill_reaches_the_same_final_weights(tiny_model_dir, rows, 
     assert result.steps == 8
     for name, value in _weights(straight).items():
         assert torch.equal(value, resumed.state_dict()[name]), f"{name} differs after resume"
-    log_a = [json.loads(x)["loss"] for x in (tmp_path / "a" / "train_log.jsonl").read_text().splitlines()]
-    log_b = [json.loads(x)["loss"] for x in (tmp_path / "b" / "train_log.jsonl").read_text().splitlines()]
+    log_a = _logged_losses(tmp_path / "a")
+    log_b = _logged_losses(tmp_path / "b")
     assert log_a == log_b, "the resumed log must replay the same losses with no duplicated steps"
 
 
@@ -172,9 +176,8 @@ def test_bf16_autocast_trains_with_finite_loss(tiny_model, rows, tmp_path):
     # Given bf16 (where the CPU supports it; the loop falls back to fp32 via effective_dtype elsewhere)
     result = train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, None,
                    _settings(max_steps=2, dtype="bf16"), tmp_path)
-    losses = [json.loads(x)["loss"] for x in (tmp_path / "train_log.jsonl").read_text().splitlines()]
+    losses = _logged_losses(tmp_path)
     assert result.steps == 2 and all(map(lambda v: v == v, losses)), "bf16 steps must give finite losses"
-
 
 
 def _without_dropout(model):
@@ -195,8 +198,7 @@ def test_eager_attention_trains_the_same_and_is_switched_back(tiny_model_dir, ro
         train(model, MultiWayContrastiveLoss(model), rows, None, _settings(max_steps=3, attention=attention),
               tmp_path / str(attention),
               on_step=lambda step, record: kernels.append(model[0].auto_model.config._attn_implementation))
-        losses = [json.loads(x)["loss"] for x in (tmp_path / str(attention) / "train_log.jsonl").read_text().splitlines()]
-        runs[attention] = (model, kernels, losses)
+        runs[attention] = (model, kernels, _logged_losses(tmp_path / str(attention)))
     # Then the eager run stepped with eager attention and handed the model back with its own kernel
     assert runs["eager"][1] == ["eager"] * 3 and runs[None][1] == ["sdpa"] * 3
     assert runs["eager"][0][0].auto_model.config._attn_implementation == "sdpa"
