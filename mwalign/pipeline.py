@@ -1,8 +1,12 @@
 """Run the chapters in dependency order with papermill, skipping unchanged stages, then build the book.
 
-Each stage is one notebook. Its key hashes the package modules it uses, the
-notebook, the config sections it reads and the keys of the stages it needs.
-The key is stored in the executed notebook's metadata, so a clone with
+Each stage is one notebook. Its key hashes the notebook's cells, the config
+sections it reads, the keys of the stages it needs, the content hash of the
+data folder (for the stages that read it), the stage's declared version and
+the library versions (:mod:`mwalign.versioning`). The package's source is not
+hashed, so a refactor that changes no result keeps the committed chapters
+current; a change that does bumps the stage's version, which the golden test
+enforces. The key is stored in the executed notebook's metadata, so a clone with
 committed chapters knows they are current without the run's artifacts. A
 current stage is skipped unless a stage after it must run and its artifacts
 are missing from the run directory.
@@ -22,8 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mwalign.config import CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, load_config, parse_set, resolve_profile, run_dir_for
-from mwalign.versioning import source_hash
+from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
+                            run_dir_for)
+from mwalign.versioning import data_hash, notebook_hash, package_versions, stage_version
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 # What a book root needs besides the executed chapters (copied when building elsewhere).
@@ -36,23 +41,19 @@ class Stage:
     notebook: str
     sections: tuple[str, ...]  # config sections it reads
     needs: tuple[str, ...]  # stages whose artifacts it reads
-    modules: tuple[str, ...]  # package paths whose code it runs
+    reads_data: bool  # reads the evaluation-data folder (exclusion lists, evaluation sets)
     outputs: tuple[str, ...]  # artifacts, relative to the run dir
 
 
-_BASE = ("config.py", "languages.py", "reporting")
 STAGES: tuple[Stage, ...] = (
-    Stage("data", "01_data.ipynb", ("corpus",), (), _BASE + ("corpus",), ("corpus/manifest.json",)),
-    Stage("train", "02_training.ipynb", ("corpus", "training"), ("data",), _BASE + ("models", "training"),
-          ("models/index.json",)),
-    Stage("me5", "03_me5.ipynb", ("corpus", "me5"), ("data", "train"), _BASE + ("models", "training"),
-          ("models/index.json",)),
-    Stage("evaluate", "04_evaluation.ipynb", ("evaluation",), ("train", "me5"),
-          _BASE + ("models", "evaluation"), ("results/scores.parquet",)),
-    Stage("results", "05_results.ipynb", ("corpus", "training", "me5", "evaluation"), ("evaluate",), _BASE,
+    Stage("data", "01_data.ipynb", ("corpus",), (), True, ("corpus/manifest.json",)),
+    Stage("train", "02_training.ipynb", ("corpus", "training"), ("data",), False, ("models/index.json",)),
+    Stage("me5", "03_me5.ipynb", ("corpus", "me5"), ("data", "train"), False, ("models/index.json",)),
+    Stage("evaluate", "04_evaluation.ipynb", ("evaluation",), ("train", "me5"), True, ("results/scores.parquet",)),
+    Stage("results", "05_results.ipynb", ("corpus", "training", "me5", "evaluation"), ("evaluate",), False,
           ("results/scores.parquet",)),
     # The book's front page: the claims table of chapter 05 with the README's generated headline.
-    Stage("intro", "00_introduction.ipynb", ("corpus", "training", "me5", "evaluation"), ("evaluate",), _BASE,
+    Stage("intro", "00_introduction.ipynb", ("corpus", "training", "me5", "evaluation"), ("evaluate",), False,
           ("results/scores.parquet",)),
 )
 STAGE_NAMES = tuple(s.name for s in STAGES)
@@ -65,18 +66,31 @@ class PipelineError(RuntimeError):
     """A stage failed or was asked for wrongly; the message names the stage and where to look."""
 
 
+def stage_key_parts(cfg: RunConfig) -> dict[str, dict[str, Any]]:
+    """What each stage's key hashes, in dependency order (shown by the tests and useful when a key moves)."""
+    parts: dict[str, dict[str, Any]] = {}
+    keys: dict[str, str] = {}
+    data = data_hash(data_dir()) if any(s.reads_data for s in STAGES) else None
+    for stage in STAGES:
+        parts[stage.name] = {
+            "version": stage_version(stage.name),
+            "notebook": notebook_hash(NOTEBOOKS_DIR / stage.notebook),
+            "parameters": cfg.section_hash(*stage.sections),
+            "needs": {need: keys[need] for need in stage.needs},
+            "data": data if stage.reads_data else None,
+            "packages": package_versions(),
+        }
+        keys[stage.name] = _digest(parts[stage.name])
+    return parts
+
+
 def stage_keys(cfg: RunConfig) -> dict[str, str]:
     """Content key of every stage, in dependency order."""
-    keys: dict[str, str] = {}
-    for stage in STAGES:
-        digest = hashlib.sha256()
-        digest.update(source_hash(*stage.modules).encode())
-        digest.update((NOTEBOOKS_DIR / stage.notebook).read_bytes())
-        digest.update(cfg.section_hash(*stage.sections).encode() if stage.sections else b"")
-        for need in stage.needs:
-            digest.update(keys[need].encode())
-        keys[stage.name] = digest.hexdigest()[:16]
-    return keys
+    return {name: _digest(part) for name, part in stage_key_parts(cfg).items()}
+
+
+def _digest(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def select_stages(only: list[str] | None) -> list[Stage]:

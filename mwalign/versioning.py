@@ -1,26 +1,98 @@
-"""Source hashes of the package's own code, for stage keys and artifact reuse.
+"""Declared versions of what each stage produces, for stage keys and artifact reuse.
 
-A stage may reuse an artifact only if the code that made it is unchanged:
-the pipeline keys whole stages with these hashes, and the stages key their
-finished models, corpora and results with them.
+A stage's results are keyed by what determines them (as HF ``datasets``
+builders key their cache with ``VERSION``, and jupyter-cache keys a notebook
+by its code cells, not by the library it imports): the stage's notebook, its
+parameters, the keys of the stages it reads, the data it reads, the versions
+of the libraries that compute it, and the stage's declared version below.
+The package's own source is deliberately *not* hashed: a refactor that
+changes no result must not force a rerun.
+
+The contract: **bump a stage's version in** :data:`STAGE_VERSIONS` **in the
+same change that alters what the stage produces** (corpus bytes, model
+weights, scores, or what a chapter shows). The golden test
+(``tests/test_golden.py``) holds the smoke profile's outputs and fails, naming
+the stage to bump, when they change while the versions stay put.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from functools import lru_cache
+from importlib import metadata
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parent
+# One entry per pipeline stage. Bump when the stage's outputs would change; say so in the commit.
+STAGE_VERSIONS: dict[str, int] = {
+    "data": 1,  # corpus bytes: roots, exclusion, translation, filters, budgets, sensitivity corpora
+    "train": 1,  # alignment models' weights, training logs and the training chapter
+    "me5": 1,  # mE5 fine-tuning weights and its chapter
+    "evaluate": 1,  # embeddings, scores and the evaluation chapter
+    "results": 1,  # the results chapter's tables and figures
+    "intro": 1,  # the front page's claims table and the README headline
+}
+
+# Libraries whose versions can change a result; recorded in every key and on every provenance line.
+PACKAGES = ("torch", "transformers", "sentence-transformers", "mteb", "datasets")
 
 
-def source_hash(*modules: str) -> str:
-    """Hash of the ``.py`` files of the named modules or subpackages (paths relative to ``mwalign/``)."""
+def stage_version(stage: str) -> int:
+    """The declared version of ``stage`` (one of :data:`STAGE_VERSIONS`)."""
+    if stage not in STAGE_VERSIONS:
+        raise ValueError(f"stage_version: unknown stage {stage!r}; stages are {', '.join(STAGE_VERSIONS)}")
+    return STAGE_VERSIONS[stage]
+
+
+@lru_cache(maxsize=1)
+def package_versions() -> dict[str, str]:
+    """``{package: installed version}`` for :data:`PACKAGES` (``"absent"`` for one not installed)."""
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "absent"
+    return versions
+
+
+def code_key(stage: str) -> str:
+    """What an artifact of ``stage`` records about the code that made it: version and library versions.
+
+    Artifacts in a run folder (a corpus, a trained model, an embedding file) are reused only while
+    this is unchanged, so they follow the same rule as the stage keys.
+    """
+    payload = {"stage": stage, "version": stage_version(stage), "packages": package_versions()}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def notebook_hash(path: Path) -> str:
+    """Hash of a notebook's cells (type, source, tags), not of its outputs or kernel metadata.
+
+    Prose counts, since the executed chapter shows it; an output or an editor's metadata does not.
+    """
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = [
+        [cell.get("cell_type"), "".join(cell.get("source", [])), sorted(cell.get("metadata", {}).get("tags", []))]
+        for cell in notebook.get("cells", [])
+    ]
+    return hashlib.sha256(json.dumps(cells).encode()).hexdigest()[:16]
+
+
+def data_hash(folder: Path) -> str:
+    """Content hash of the evaluation-data folder: its ``SHA256SUMS`` if it has one, else every file's bytes.
+
+    ``"absent"`` when the folder does not exist (a stage that needs it then fails with its own message).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return "absent"
+    sums = folder / "SHA256SUMS"
     digest = hashlib.sha256()
-    for module in modules:
-        target = PACKAGE / module
-        if not target.exists():
-            raise ValueError(f"source_hash: no module {target}")
-        for path in sorted(target.rglob("*.py")) if target.is_dir() else [target]:
-            digest.update(str(path.relative_to(PACKAGE)).encode())
+    if sums.is_file():
+        digest.update(sums.read_bytes())
+    else:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            digest.update(str(path.relative_to(folder)).encode())
             digest.update(path.read_bytes())
     return digest.hexdigest()[:16]

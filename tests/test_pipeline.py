@@ -1,8 +1,9 @@
-"""Stage planning: a stage reruns when its code, notebook, parameters or upstream change, and only then."""
+"""Stage planning: a stage reruns when its notebook, parameters, data, version, libraries or upstream change."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -93,3 +94,60 @@ def test_bad_profile_fails_before_any_stage_runs(tmp_path):
     with pytest.raises(config.ConfigError, match="training.batch_size"):
         pipeline.run("smoke", overrides=["training.batch_size=0"], book_root=tmp_path, build=False)
     assert not (tmp_path / pipeline.CHAPTERS_SUBDIR).exists(), "no chapter may be written for a bad profile"
+
+
+def test_a_version_bump_reruns_that_stage_and_downstream_only(current_run, monkeypatch):
+    # Given a current run, When the evaluate stage declares a new version (its results would change)
+    cfg, _, book, run_dir = current_run
+    monkeypatch.setitem(pipeline_versions().STAGE_VERSIONS, "evaluate", 2)
+    keys = pipeline.stage_keys(cfg)
+    # Then evaluation and the chapters that read its scores rerun, and nothing upstream
+    todo = [s.name for s in pipeline.plan(keys, run_dir, book, only=list(pipeline.STAGES), force=False)]
+    assert todo == ["evaluate", "results", "intro"]
+
+
+def test_stage_keys_do_not_hash_the_package_source(current_run, monkeypatch):
+    # Given a current run, When computing keys may not read any of the package's own source files
+    cfg, keys, _, _ = current_run
+    package = Path(pipeline.__file__).resolve().parent
+    real_read_bytes, real_read_text = Path.read_bytes, Path.read_text
+
+    def guarded(real):
+        def read(self, *args, **kwargs):
+            assert not (self.suffix == ".py" and package in self.resolve().parents), f"stage keys read {self}"
+            return real(self, *args, **kwargs)
+        return read
+
+    monkeypatch.setattr(Path, "read_bytes", guarded(real_read_bytes))
+    monkeypatch.setattr(Path, "read_text", guarded(real_read_text))
+    # Then the keys are the same: a refactor that changes no result keeps every stage current
+    assert pipeline.stage_keys(cfg) == keys
+    parts = pipeline.stage_key_parts(cfg)
+    assert set(parts["evaluate"]) == {"version", "notebook", "parameters", "needs", "data", "packages"}
+    assert parts["evaluate"]["data"] and parts["train"]["data"] is None, "only data-reading stages hash the data"
+
+
+def test_a_library_upgrade_reruns_every_stage(current_run, monkeypatch):
+    cfg, keys, _, _ = current_run
+    versions = dict(pipeline_versions().package_versions(), torch="9.9.9")
+    monkeypatch.setattr(pipeline, "package_versions", lambda: versions)
+    moved = pipeline.stage_keys(cfg)
+    assert all(moved[name] != keys[name] for name in pipeline.STAGE_NAMES)
+
+
+def test_changed_evaluation_data_reruns_the_stages_that_read_it(current_run, monkeypatch, tmp_path):
+    # Given a current run, When the evaluation data's checksums change
+    cfg, keys, _, _ = current_run
+    other = tmp_path / "data"
+    other.mkdir()
+    (other / "SHA256SUMS").write_text("0  tatoeba/x\n")
+    monkeypatch.setenv("MWALIGN_DATA_DIR", str(other))
+    moved = pipeline.stage_keys(cfg)
+    # Then the corpus (its exclusion lists), evaluation and everything downstream move
+    assert {name for name in pipeline.STAGE_NAMES if moved[name] != keys[name]} == set(pipeline.STAGE_NAMES)
+
+
+def pipeline_versions():
+    from mwalign import versioning
+
+    return versioning

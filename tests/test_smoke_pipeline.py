@@ -7,7 +7,7 @@ import pytest
 
 from mwalign import pipeline
 from mwalign.config import REPO_ROOT
-from tests import browser
+from tests import browser, golden_record
 
 
 @pytest.fixture(scope="module")
@@ -92,3 +92,12 @@ def test_book_renders_in_a_browser(smoke_run):
     assert reports["method"]["math"] > 0, "the method page's formulas must be typeset by MathJax"
     for stage in ("01_data", "04_evaluation", "05_results"):
         assert reports[stage]["images"] > 0, f"{stage}: no figure rendered"
+
+
+@pytest.mark.slow
+def test_outputs_match_the_golden_record_unless_a_version_was_bumped(smoke_run):
+    # Given a fresh smoke run, When its corpus, weights and scores are compared with tests/golden/smoke.json
+    _, run_dir, _, _ = smoke_run
+    found = golden_record.check(run_dir)
+    # Then nothing moved, or the message says which stage's version to bump
+    assert not found, "smoke outputs differ from tests/golden/smoke.json:\n" + "\n".join(found[:20])

@@ -35,7 +35,7 @@ from mwalign.corpus.backends.base import TranslationBackend, get_backend
 from mwalign.corpus.cache import TranslationCache
 from mwalign.corpus.sources import Root, load_roots, source_version
 from mwalign.corpus.translate import TranslateStats, translate_cached
-from mwalign.versioning import source_hash
+from mwalign.versioning import code_key
 
 log = logging.getLogger(__name__)
 MANIFEST_VERSION = 1
@@ -75,10 +75,10 @@ def sample_roots(roots: list[Root], n_roots: int, seed: int) -> list[Root]:
 
 
 def fingerprint(cfg: CorpusConfig, backend: TranslationBackend) -> str:
-    """What decides the corpus bytes: parameters (minus the cache location), source, backend, corpus code."""
+    """What decides the corpus bytes: parameters (minus the cache location), source, backend, data-stage version."""
     digest = hashlib.sha256()
     params = cfg.model_dump(mode="json", exclude=SIDE_STUDY_FIELDS)
-    code = source_hash("corpus", "languages.py")
+    code = code_key("data")
     digest.update(json.dumps([params, source_version(cfg.source), backend.describe(), code], sort_keys=True).encode())
     return digest.hexdigest()[:16]
 

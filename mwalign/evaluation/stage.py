@@ -26,7 +26,7 @@ from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.evaluation.harness import DEFAULT_PROMPTS, CachingEncoder, choose_prompt, resolve_model
 from mwalign.evaluation.scores import tidy_rows
 from mwalign.evaluation.tasks import get_task
-from mwalign.versioning import source_hash
+from mwalign.versioning import code_key
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def evaluate(
 
     ``models`` maps a label to a sentence-transformers folder, a local model
     name or a hub id. Results go to an ``mteb.ResultCache`` at ``results_dir``
-    and embeddings to ``embedding_cache`` (default ``results_dir/embeddings-<encoder code hash>.sqlite``).
+    and embeddings to ``embedding_cache`` (default ``results_dir/embeddings-<evaluate code key>.sqlite``).
     ``seen_languages`` (None: English only) decides the seen/unseen group.
     """
     if langs is not None:
@@ -96,7 +96,7 @@ def evaluate(
     for task in task_objs:  # read and check every data file once, before any encoding; shared by all models
         task.load_data()
     results_dir = Path(results_dir)
-    encoder_code = source_hash("evaluation/harness.py", "evaluation/embedding_cache.py")
+    encoder_code = code_key("evaluate")
     cache = EmbeddingCache(embedding_cache or results_dir / f"embeddings-{encoder_code}.sqlite")
     result_cache = mteb.ResultCache(cache_path=results_dir)
     prompts = DEFAULT_PROMPTS if prompts is None else prompts
@@ -152,10 +152,10 @@ def _evaluate_one(
 def discard_results_of_other_code(results_dir: Path) -> None:
     """mteb's result cache knows models, not our task code: drop results made by other evaluation code.
 
-    Embeddings stay: their file name carries the hash of the code that encodes.
+    Embeddings stay: their file name carries the evaluate stage's code key (version and libraries).
     """
     stamp = results_dir / "code_version.txt"
-    current = source_hash("evaluation", "models")
+    current = code_key("evaluate")
     if stamp.is_file() and stamp.read_text().strip() != current:
         for folder in ("results", "predictions"):
             shutil.rmtree(results_dir / folder, ignore_errors=True)

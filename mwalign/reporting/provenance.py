@@ -7,15 +7,13 @@ import shlex
 import subprocess
 from dataclasses import dataclass, field
 from functools import lru_cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from mwalign.config import REPO_ROOT, RUN_OUTPUTS, RunConfig, run_dir_for
-
-PACKAGES = ("torch", "transformers", "sentence-transformers", "mteb", "datasets")
+from mwalign.versioning import package_versions as _package_versions
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +34,7 @@ def git_commit(root: Path = REPO_ROOT) -> str:
 
 
 def package_versions() -> str:
-    return ", ".join(f"{name} {metadata.version(name)}" for name in PACKAGES)
+    return ", ".join(f"{name} {version}" for name, version in _package_versions().items())
 
 
 def corpus_hash(run_dir: Path) -> str:

@@ -27,7 +27,7 @@ from mwalign.training.loop import LOG, TrainSettings, train
 from mwalign.training.losses import MultiWayContrastiveLoss
 from mwalign.training.saving import save_model_folder, update_index
 from mwalign.training.variants import ABLATION_VARIANTS, derive_variant
-from mwalign.versioning import source_hash
+from mwalign.versioning import code_key
 
 logger = logging.getLogger(__name__)
 ANCHOR_ABLATIONS = {"english-anchors": "english", "non-english-anchors": "non-english"}
@@ -191,7 +191,7 @@ def _register_base(models, base: str, role: str, run_dir: Path, corpus_hash: str
     label = f"{_short(base)}-me5-base" if role == "me5" else f"{_short(base)}-base"
     entry = _entry(label, base, role, "base", None, dtype, corpus_hash)
     target = run_dir / "models" / label
-    job_hash = hashlib.sha256(json.dumps([base, max_seq_length]).encode()).hexdigest()[:16]
+    job_hash = hashlib.sha256(json.dumps([base, max_seq_length, code_key(_stage_of(role))]).encode()).hexdigest()[:16]
     if not _is_done(target, job_hash):
         model = models.load(base, max_seq_length=max_seq_length)
         if is_main_process():
@@ -240,10 +240,20 @@ def _is_done(target: Path, job_hash: str) -> bool:
 
 
 def _job_hash(job: Job, corpus_hash: str) -> str:
+    """What decides a job's model: settings, loss, base, the rows' ids, languages *and sentences*, stage version.
+
+    The sentences count because a sensitivity condition keeps its name when its translator changes.
+    """
+    sentences = hashlib.sha256(json.dumps(job.rows.sentences, ensure_ascii=False).encode()).hexdigest()
     payload = {"settings": asdict(job.settings), "loss": job.loss.model_dump(), "base": job.base,
                "corpus": corpus_hash, "rows": job.rows.root_ids, "langs": job.rows.languages,
-               "max_seq_length": job.max_seq_length, "code": source_hash("training", "models")}
+               "sentences": sentences, "max_seq_length": job.max_seq_length, "code": code_key(_stage_of(job.role))}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _stage_of(role: str) -> str:
+    """The pipeline stage whose version keys a model of ``role``."""
+    return "me5" if role == "me5" else "train"
 
 
 def _corpus_hash(corpus: Path) -> str:

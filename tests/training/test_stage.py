@@ -109,6 +109,27 @@ def test_sensitivity_corpora_are_trained_as_translator_models(run_dir, copy_mode
         assert info["pairs"] == pairs and info["corpus_source"].endswith(f"{condition}.parquet")
 
 
+def test_a_retranslated_condition_is_retrained_under_its_old_name(run_dir, copy_model, fixture_lines):
+    # Given a finished sensitivity study with two conditions
+    folder = run_dir / "corpus" / "sensitivity"
+    folder.mkdir()
+    train = {code: lines[:16] for code, lines in fixture_lines.items()}
+    corpus_frame(train, FIXTURE_LANGUAGES).to_parquet(folder / "human.parquet")
+    corpus_frame(train, ["eng", "spa"]).to_parquet(folder / "mt.parquet")
+    cfg = _smoke(copy_model())
+    cfg.corpus.sensitivity_conditions = {"human": ["reference"], "mt": ["apertium"]}
+    run_alignment_stage(cfg, run_dir)
+    info = {c: run_dir / "models" / f"tiny-translator-{c}-s0" / "mwalign_training.json" for c in ("human", "mt")}
+    stamps = {c: path.stat().st_mtime_ns for c, path in info.items()}
+    # When one condition's translator changes: same name, same roots and languages, other sentences
+    retranslated = {**train, "spa": [line.upper() for line in train["spa"]]}
+    corpus_frame(retranslated, ["eng", "spa"]).to_parquet(folder / "mt.parquet")
+    run_alignment_stage(cfg, run_dir)
+    # Then that condition's model is retrained and the other one is reused
+    assert info["mt"].stat().st_mtime_ns != stamps["mt"], "a model must not be reused for other sentences"
+    assert info["human"].stat().st_mtime_ns == stamps["human"]
+
+
 def test_training_prompt_prefers_the_model_query_prompt(tiny_model):
     tiny_model.prompts = {"query": "query: ", "passage": "passage: "}
     assert training_prompt(tiny_model, "unaligned") == "query: "
