@@ -28,7 +28,7 @@ from typing import Any
 
 from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
                             run_dir_for)
-from mwalign.versioning import data_hash, notebook_hash, package_versions, stage_version
+from mwalign.versioning import CHAPTER_VERSION, data_hash, notebook_hash, package_versions, stage_version
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 # What a book root needs besides the executed chapters (copied when building elsewhere).
@@ -74,6 +74,7 @@ def stage_key_parts(cfg: RunConfig) -> dict[str, dict[str, Any]]:
     for stage in STAGES:
         parts[stage.name] = {
             "version": stage_version(stage.name),
+            "chapter_version": CHAPTER_VERSION,
             "notebook": notebook_hash(NOTEBOOKS_DIR / stage.notebook),
             "parameters": cfg.section_hash(*stage.sections),
             "needs": {need: keys[need] for need in stage.needs},

@@ -10,7 +10,8 @@ changes no result must not force a rerun.
 
 The contract: **bump a stage's version in** :data:`STAGE_VERSIONS` **in the
 same change that alters what the stage produces** (corpus bytes, model
-weights, scores, or what a chapter shows). The golden test
+weights, scores), and :data:`CHAPTER_VERSION` when a reporting change alters
+what the chapters show. The golden test
 (``tests/test_golden.py``) holds the smoke profile's outputs and fails, naming
 the stage to bump, when they change while the versions stay put.
 """
@@ -32,6 +33,11 @@ STAGE_VERSIONS: dict[str, int] = {
     "results": 1,  # the results chapter's tables and figures
     "intro": 1,  # the front page's claims table and the README headline
 }
+
+# What the chapters show beyond their stages' results: ``mwalign.reporting``'s tables, figures and
+# formatting. Bump when a reporting change alters a chapter; it re-executes the chapters, not the
+# work behind them (artifact keys, :func:`code_key`, leave it out).
+CHAPTER_VERSION = 1
 
 # Libraries whose versions can change a result; recorded in every key and on every provenance line.
 PACKAGES = ("torch", "transformers", "sentence-transformers", "mteb", "datasets")

@@ -106,6 +106,17 @@ def test_a_version_bump_reruns_that_stage_and_downstream_only(current_run, monke
     assert todo == ["evaluate", "results", "intro"]
 
 
+def test_a_chapter_version_bump_reruns_the_chapters_but_keeps_the_artifacts(current_run, monkeypatch):
+    # Given a current run, When a reporting change bumps the chapter version
+    cfg, keys, book, run_dir = current_run
+    artifact_keys = {stage: pipeline_versions().code_key(stage) for stage in pipeline.STAGE_NAMES}
+    monkeypatch.setattr(pipeline, "CHAPTER_VERSION", pipeline.CHAPTER_VERSION + 1)
+    moved = pipeline.stage_keys(cfg)
+    # Then every chapter is re-executed, but corpus, models and embeddings keep their keys (reused)
+    assert all(moved[name] != keys[name] for name in pipeline.STAGE_NAMES)
+    assert {stage: pipeline_versions().code_key(stage) for stage in pipeline.STAGE_NAMES} == artifact_keys
+
+
 def test_stage_keys_do_not_hash_the_package_source(current_run, monkeypatch):
     # Given a current run, When computing keys may not read any of the package's own source files
     cfg, keys, _, _ = current_run
@@ -123,7 +134,8 @@ def test_stage_keys_do_not_hash_the_package_source(current_run, monkeypatch):
     # Then the keys are the same: a refactor that changes no result keeps every stage current
     assert pipeline.stage_keys(cfg) == keys
     parts = pipeline.stage_key_parts(cfg)
-    assert set(parts["evaluate"]) == {"version", "notebook", "parameters", "needs", "data", "packages"}
+    assert set(parts["evaluate"]) == {"version", "chapter_version", "notebook", "parameters", "needs", "data",
+                                     "packages"}
     assert parts["evaluate"]["data"] and parts["train"]["data"] is None, "only data-reading stages hash the data"
 
 
