@@ -7,7 +7,9 @@ sentences (encoded in one forward pass) plus a (N, 3) label tensor: row index in
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +35,7 @@ class RowTable:
     def __len__(self) -> int:
         return len(self.root_ids)
 
-    @property
+    @cached_property
     def offsets(self) -> list[int]:
         starts, total = [], 0
         for row in self.sentences:
@@ -86,7 +88,12 @@ class RootBatchSampler:
     """Seeded batches of row indices in which no English root appears twice.
 
     The order depends only on (seed, epoch), so a resumed run replays the same batches. A row whose root
-    is already in the open batch waits for the next one. The last batch is kept if it has >= 2 rows.
+    is already in the open batch waits for the next one, ahead of the rows not yet reached. A batch of
+    fewer than 2 rows (possible only once the rows left share roots) is dropped: in-batch negatives
+    need two rows.
+
+    An epoch is planned once, in time linear in the rows (plus one pass per deferral), and kept until
+    another epoch is asked for; ``len()`` reuses the plan of epoch 0.
     """
 
     def __init__(self, root_ids: list[str], batch_size: int, seed: int, *, where: str = "training.batch_size"):
@@ -97,23 +104,30 @@ class RootBatchSampler:
             raise ValueError(f"{where}={batch_size} is larger than the corpus ({distinct} distinct roots); "
                              "lower the batch size or use a bigger corpus")
         self.root_ids, self.batch_size, self.seed = root_ids, batch_size, seed
+        self._planned: dict[int, list[list[int]]] = {}
 
     def batches(self, epoch: int) -> list[list[int]]:
+        if epoch not in self._planned:
+            self._planned = {0: self._planned[0]} if 0 in self._planned else {}  # keep len()'s plan only
+            self._planned[epoch] = self._plan(epoch)
+        return self._planned[epoch]
+
+    def _plan(self, epoch: int) -> list[list[int]]:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        pending = torch.randperm(len(self.root_ids), generator=generator).tolist()
+        pending = deque(torch.randperm(len(self.root_ids), generator=generator).tolist())
         batches: list[list[int]] = []
         while pending:
             batch, roots, deferred = [], set(), []
-            for index in pending:
-                if len(batch) < self.batch_size and self.root_ids[index] not in roots:
+            while pending and len(batch) < self.batch_size:
+                index = pending.popleft()
+                if self.root_ids[index] in roots:
+                    deferred.append(index)
+                else:
                     batch.append(index)
                     roots.add(self.root_ids[index])
-                else:
-                    deferred.append(index)
-            batches.append(batch)
-            pending = deferred
-        if len(batches[-1]) < 2:
-            batches.pop()
+            pending.extendleft(reversed(deferred))  # deferred rows go first, in their order
+            if len(batch) >= 2:
+                batches.append(batch)
         return batches
 
     def __len__(self) -> int:
