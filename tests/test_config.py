@@ -97,3 +97,49 @@ def test_mapping_parameters_are_replaced_whole_by_overrides():
     assert load_config("cpu", ["corpus.sensitivity_conditions={}"]).corpus.sensitivity_conditions == {}
     # And ordinary sections still merge key by key
     assert load_config("cpu", ["training.batch_size=8"]).training.seeds == [0, 1, 2]
+
+
+@pytest.mark.parametrize(("override", "key", "says"), [
+    ("name=/somewhere", "name", "is not a name"),
+    ("name=../../etc", "name", "is not a name"),
+    ("training.learning_rate=.inf", "training.learning_rate", "finite"),
+    ("me5.learning_rate=.nan", "me5.learning_rate", "finite"),
+    ("training.seeds=[18446744073709551616]", "training.seeds", "out of range"),
+    ("me5.seeds=[-1]", "me5.seeds", "out of range"),
+    ("corpus.seed=4294967296", "corpus.seed", "less than or equal"),
+    ("training.sub_pool=[spa,xxx]", "training.sub_pool", "unknown language code 'xxx'"),
+])
+def test_bad_values_fail_at_load_naming_the_key(override, key, says):
+    # Given a value that would fail only later (or write outside runs/), When the profile loads
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config("smoke", [override])
+    # Then one line names the file, the key and what is wrong
+    message = str(err.value)
+    assert message.startswith(f"params/smoke.yml: {key}:") and says in message and "\n" not in message, message
+
+
+@pytest.mark.parametrize(("sets", "says"), [
+    (["corpus.pool=[spa,fra"], "not valid YAML"),
+    (["training=5", "training.batch_size=3"], "training was set to a value"),
+    (["training.batch_size=3", "training=5"], "training is a section"),
+])
+def test_contradictory_or_malformed_sets_are_one_line_errors(sets, says):
+    with pytest.raises(config.ConfigError, match=says) as err:
+        config.parse_set(sets)
+    assert "\n" not in str(err.value) and str(err.value).startswith("--set "), err.value
+
+
+def test_a_profile_that_is_not_utf8_names_the_file(tmp_path: Path):
+    bad = tmp_path / "latin1.yml"
+    bad.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(config.ConfigError, match=rf"{bad}: not UTF-8"):
+        config.load_config(bad)
+
+
+def test_a_file_named_like_a_profile_does_not_shadow_it(tmp_path: Path, monkeypatch):
+    # Given a file called smoke in the current directory
+    (tmp_path / "smoke").write_text("name: shadow\n")
+    monkeypatch.chdir(tmp_path)
+    # When --profile smoke is resolved, Then params/smoke.yml is used; a path needs a / or .yml
+    assert config.resolve_profile("smoke") == (config.REPO_ROOT / "params" / "smoke.yml").resolve()
+    assert config.resolve_profile("./smoke") == (tmp_path / "smoke").resolve()
