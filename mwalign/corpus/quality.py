@@ -19,7 +19,7 @@ from mwalign import languages
 from mwalign.config import RunConfig
 from mwalign.corpus.backends.base import BackendError, get_backend
 from mwalign.corpus.backends.reference import ntrex_file, ntrex_lines
-from mwalign.corpus.build import cache_path_for
+from mwalign.corpus.build import cache_path_for, neural_backend_options
 from mwalign.corpus.cache import TranslationCache
 from mwalign.corpus.translate import TranslateStats, translate_cached
 
@@ -77,10 +77,9 @@ def run_quality_study(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     Translations share the corpus's SQLite cache, so a rerun scores without translating.
     """
     ccfg = cfg.corpus
-    hf_options = {"model": ccfg.hf_model, "batch_size": ccfg.translate_batch_size}
     table = translation_quality(
         ccfg.quality_backends, ccfg.pool, ccfg.quality_sentences, cache_path_for(ccfg, Path(run_dir)),
-        backend_options={"hf": hf_options}, batch_size=ccfg.translate_batch_size,
+        backend_options=neural_backend_options(ccfg), batch_size=ccfg.translate_batch_size,
     )  # fmt: skip
     target = Path(run_dir) / "corpus" / "quality.parquet"
     target.parent.mkdir(parents=True, exist_ok=True)

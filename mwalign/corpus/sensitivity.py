@@ -28,7 +28,7 @@ from mwalign import languages
 from mwalign.config import RunConfig
 from mwalign.corpus.backends.base import BackendError, TranslationBackend, get_backend
 from mwalign.corpus.backends.reference import ntrex_file, ntrex_lines
-from mwalign.corpus.build import ROW_SCHEMA, cache_path_for, write_parquet_atomic
+from mwalign.corpus.build import ROW_SCHEMA, cache_path_for, neural_backend_options, write_parquet_atomic
 from mwalign.corpus.cache import TranslationCache
 from mwalign.corpus.translate import translate_cached
 
@@ -76,8 +76,7 @@ def run_sensitivity_study(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     if not langs:
         raise ValueError(f"corpus.sensitivity_conditions: no language of corpus.pool {ccfg.pool} has an NTREX-128 "
                          "reference; the study needs at least one")
-    hf_options = {"hf": {"model": ccfg.hf_model, "batch_size": ccfg.translate_batch_size}}
-    chosen = choose_backends(ccfg.sensitivity_conditions, langs, hf_options)
+    chosen = choose_backends(ccfg.sensitivity_conditions, langs, neural_backend_options(ccfg))
     english = list(ntrex_lines("eng")[: ccfg.sensitivity_roots])
     outputs: dict[str, dict[str, list[str | None]]] = {}
     with TranslationCache(cache_path_for(ccfg, Path(run_dir))) as cache:

