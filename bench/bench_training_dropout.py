@@ -26,7 +26,7 @@ from torch import nn
 
 from bench_eval import MINILM  # a sibling script: bench/ is on sys.path when run as a file
 from mwalign.evaluation.tasks.sib200_classification import read_sib_split
-from mwalign.training.encoding import autocast
+from mwalign.devices import autocast
 
 
 def sentences(n: int) -> list[str]:
@@ -39,7 +39,7 @@ def one_step(model: SentenceTransformer, features: dict) -> float:
     """Seconds of one forward + backward pass in train mode."""
     model.train()
     start = time.perf_counter()
-    with autocast("bf16"):
+    with autocast(model.device, "bf16"):
         out = model(dict(features))["sentence_embedding"]
     out.float().pow(2).sum().backward()
     model.zero_grad(set_to_none=True)

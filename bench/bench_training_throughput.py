@@ -25,7 +25,8 @@ from sentence_transformers.sentence_transformer.losses import MultipleNegativesR
 from mwalign import models
 from mwalign.config import data_dir
 from mwalign.training.data import make_batch, rows_from_frame
-from mwalign.training.encoding import autocast, effective_dtype, forward_embeddings
+from mwalign.devices import autocast
+from mwalign.training.encoding import effective_dtype, forward_embeddings
 from mwalign.training.losses import MultiWayContrastiveLoss
 
 LANGS = {"eng": "newstest2019-src.eng.txt", "spa": "newstest2019-ref.spa.txt",
@@ -54,7 +55,7 @@ def pairs_step(model, loss, optimizer, rows, indices, dtype) -> None:
     pairs = [(rows.sentences[i][a], rows.sentences[i][b])
              for i in indices for a, b in itertools.combinations(range(len(rows.sentences[i])), 2)]
     features = [model.preprocess([p[0] for p in pairs]), model.preprocess([p[1] for p in pairs])]
-    with autocast(dtype):
+    with autocast(model.device, dtype):
         value = loss(features, None)
     value.backward()
     optimizer.step()

@@ -23,6 +23,7 @@ from mteb.models.abs_encoder import AbsEncoder
 from mteb.models.model_meta import ScoringFunction
 
 from mwalign import models
+from mwalign.devices import cpu_has_bf16
 from mwalign.evaluation.embedding_cache import EmbeddingCache, EncodingContext
 
 logger = logging.getLogger(__name__)
@@ -145,6 +146,4 @@ class CachingEncoder(AbsEncoder):
 
 def bf16_supported() -> bool:
     """bf16 autocast pays off only with native bf16 instructions (AVX512-BF16 or AMX)."""
-    cpu = torch.cpu
-    avx512_bf16 = getattr(cpu, "_is_avx512_bf16_supported", lambda: False)()
-    return bool(avx512_bf16 or getattr(cpu, "_is_amx_tile_supported", lambda: False)())
+    return cpu_has_bf16()

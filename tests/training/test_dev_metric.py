@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 import torch
 
+from mwalign import devices
 from mwalign.training import encoding
 from mwalign.training.data import rows_from_frame
 from mwalign.training.dev_metric import bitext_accuracy
@@ -46,9 +47,9 @@ def test_accuracy_averages_both_directions():
 
 
 def test_bf16_falls_back_to_fp32_where_unsupported(monkeypatch):
-    monkeypatch.setattr(encoding, "bf16_supported", lambda: False)
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
     assert encoding.effective_dtype("bf16") == "fp32" and encoding.effective_dtype("fp32") == "fp32"
-    monkeypatch.setattr(encoding, "bf16_supported", lambda: True)
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: True)
     assert encoding.effective_dtype("bf16") == "bf16"
     with pytest.raises(ValueError, match="training.dtype"):
         encoding.effective_dtype("fp16")

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mwalign import languages
+from mwalign.devices import cpu_has_bf16
 from mwalign.corpus.backends.apertium import flatten
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
 
@@ -74,7 +75,7 @@ class HFBackend(TranslationBackend):
 
         if self._device.startswith("cuda"):
             return "fp16"
-        return "bf16" if torch.backends.mkldnn.is_available() and _cpu_has_bf16() else "fp32"
+        return "bf16" if torch.backends.mkldnn.is_available() and cpu_has_bf16() else "fp32"
 
     @cached_property
     def _device(self) -> str:
@@ -156,14 +157,6 @@ class HFBackend(TranslationBackend):
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "dtype": self.resolved_dtype, "num_beams": self.num_beams}
-
-
-def _cpu_has_bf16() -> bool:
-    try:
-        flags = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return False
-    return any(flag in flags for flag in ("avx512_bf16", "amx_bf16"))
 
 
 def _load(factory: Any, name: str) -> Any:
