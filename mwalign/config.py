@@ -321,9 +321,30 @@ def models_dir() -> Path:
     return Path(env).expanduser().resolve() if env else REPO_ROOT / ".cache" / "models"
 
 
+# Folders a run writes inside its run directory.
+RUN_SUBDIRS = ("corpus", "models", "results", "stages")
+
+
 def run_dir_for(cfg: RunConfig, run_dir: str | Path | None = None) -> Path:
-    """The run's artifact folder: ``run_dir`` if given, else ``runs/<profile name>`` in the repo."""
-    return Path(run_dir).expanduser().resolve() if run_dir else REPO_ROOT / "runs" / cfg.name
+    """The run's artifact folder: ``run_dir`` if given, else ``runs/<profile name>`` in the repo; checked usable."""
+    path = Path(run_dir).expanduser().resolve() if run_dir else REPO_ROOT / "runs" / cfg.name
+    check_run_dir(path, "--run-dir" if run_dir else f"runs/{cfg.name}")
+    return path
+
+
+def check_run_dir(path: Path, what: str) -> None:
+    """Refuse, before any work, a run folder that is a file, holds a file where a stage writes a folder,
+    or cannot be written (its nearest existing parent when it does not exist yet)."""
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{what} {path}: is a file, not a folder; choose another --run-dir")
+    for name in RUN_SUBDIRS:
+        if (path / name).exists() and not (path / name).is_dir():
+            raise ConfigError(f"{what} {path}: {name} is a file where the run writes a folder; move it away")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    if not existing.is_dir():
+        raise ConfigError(f"{what} {path}: {existing} is a file, so the folder cannot be created")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{what} {path}: {existing} is read-only; choose a writable --run-dir")
 
 
 def parse_set(assignments: list[str]) -> dict[str, Any]:

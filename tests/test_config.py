@@ -143,3 +143,30 @@ def test_a_file_named_like_a_profile_does_not_shadow_it(tmp_path: Path, monkeypa
     # When --profile smoke is resolved, Then params/smoke.yml is used; a path needs a / or .yml
     assert config.resolve_profile("smoke") == (config.REPO_ROOT / "params" / "smoke.yml").resolve()
     assert config.resolve_profile("./smoke") == (tmp_path / "smoke").resolve()
+
+
+def test_a_run_dir_that_is_a_file_is_refused(tmp_path: Path):
+    cfg = config.load_config("smoke")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(config.ConfigError, match="is a file, not a folder"):
+        config.run_dir_for(cfg, tmp_path / "file")
+    with pytest.raises(config.ConfigError, match="is a file, so the folder cannot be created"):
+        config.run_dir_for(cfg, tmp_path / "file" / "run")
+
+
+def test_a_run_dir_holding_a_file_where_a_stage_writes_a_folder_is_refused(tmp_path: Path):
+    (tmp_path / "corpus").write_text("not a folder")
+    with pytest.raises(config.ConfigError, match="corpus is a file where the run writes a folder"):
+        config.run_dir_for(config.load_config("smoke"), tmp_path)
+
+
+def test_a_read_only_run_dir_is_refused(tmp_path: Path, monkeypatch):
+    # Given a parent folder this user cannot write (simulated: as root the permission bits do not bite)
+    import os
+
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode: False if Path(p) == tmp_path else real_access(p, mode))
+    # When a run folder below it is asked for, Then it is refused before any work, naming the folder
+    with pytest.raises(config.ConfigError, match=rf"{tmp_path} is read-only"):
+        config.run_dir_for(config.load_config("smoke"), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
