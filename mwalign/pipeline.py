@@ -14,6 +14,8 @@ are missing from the run directory.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -22,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,6 +128,32 @@ def plan(keys: dict[str, str], run_dir: Path, book_root: Path, *, only: list[Sta
     return [s for s in STAGES if s.name in chosen]
 
 
+@contextlib.contextmanager
+def run_lock(run_dir: Path) -> Iterator[None]:
+    """Hold ``<run_dir>/.mwalign.lock`` for this process; a second mwalign process on the folder is refused.
+
+    An advisory ``flock``: the kernel drops it when the holder exits, even on kill -9, so a stale lock
+    cannot block later runs. Executed notebooks (child processes) do not inherit it.
+    """
+    run_dir.mkdir(parents=True, exist_ok=True)
+    handle = (run_dir / ".mwalign.lock").open("a+", encoding="utf-8")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise PipelineError(f"{run_dir}: in use by another mwalign run ({holder}); wait for it to finish "
+                                "or pass another --run-dir") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
 def write_json_atomic(path: Path, payload: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
@@ -205,6 +234,15 @@ def run(
         "overrides": override_map,
         "run_dir": str(run_path) if run_dir else "",
     }
+    with run_lock(run_path):
+        outcome = _execute(stages, keys, parameters, run_path, root, cfg, force=force, log=log)
+    if build:
+        build_book(root)
+    return outcome
+
+
+def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, Any], run_path: Path, root: Path,
+             cfg: RunConfig, *, force: bool, log) -> dict[str, str]:
     todo = plan(keys, run_path, root, only=stages, force=force)
     outcome: dict[str, str] = {}
     for stage in STAGES:
@@ -224,8 +262,6 @@ def run(
         if stage.name == HEADLINE_STAGE and root == REPO_ROOT:
             update_readme(root / CHAPTERS_SUBDIR / stage.notebook, REPO_ROOT / "README.md")
             log("[mwalign] README.md: headline table updated from the introduction chapter")
-    if build:
-        build_book(root)
     return outcome
 
 

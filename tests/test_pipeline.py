@@ -163,3 +163,31 @@ def pipeline_versions():
     from mwalign import versioning
 
     return versioning
+
+
+def test_a_second_run_on_the_same_folder_is_refused_until_the_first_ends(tmp_path):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    # Given another process holding the run folder (as a running `mwalign run` does)
+    run_dir = tmp_path / "run"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from mwalign.pipeline import run_lock\n"
+         f"with run_lock(Path({str(run_dir)!r})):\n    print('held', flush=True); time.sleep(60)"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        # When a second run starts on it, Then it is refused at once, naming the folder and the holder
+        with pytest.raises(pipeline.PipelineError, match=rf"{run_dir}: in use by another mwalign run \(pid"):
+            pipeline.run("smoke", run_dir=run_dir, book_root=tmp_path / "book", build=False, log=lambda _: None)
+        assert not (tmp_path / "book" / pipeline.CHAPTERS_SUBDIR).exists(), "nothing may run while refused"
+    finally:
+        holder.send_signal(signal.SIGKILL)
+        holder.wait()
+    # And a killed holder leaves no stale lock behind
+    deadline = time.time() + 5
+    with pipeline.run_lock(run_dir):
+        assert time.time() < deadline
