@@ -15,7 +15,11 @@ SPECIALS = ["<s>", "<pad>", "</s>", "<unk>", "eng_Latn", "spa_Latn", "fra_Latn"]
 
 @pytest.fixture(scope="session")
 def tiny_nllb_dir(tmp_path_factory):
-    """An NLLB-style model folder: FLORES language tokens in a word-level vocab, 1-layer M2M100."""
+    """An NLLB-style model folder: FLORES language tokens in a word-level vocab, 1-layer M2M100.
+
+    Initialised with a large weight scale (``init_std=0.5``, unscaled embeddings) so that, untrained, its greedy
+    output depends on its input: with the defaults every sentence gets the same translation, hiding any reordering.
+    """
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers
     from transformers import M2M100Config, M2M100ForConditionalGeneration, PreTrainedTokenizerFast
@@ -31,6 +35,7 @@ def tiny_nllb_dir(tmp_path_factory):
         vocab_size=len(vocab), d_model=16, encoder_layers=1, decoder_layers=1, encoder_attention_heads=2,
         decoder_attention_heads=2, encoder_ffn_dim=32, decoder_ffn_dim=32, max_position_embeddings=64,
         pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2,
+        init_std=0.5, scale_embedding=False,
     )  # fmt: skip
     path = tmp_path_factory.mktemp("tiny-nllb")
     M2M100ForConditionalGeneration(config).save_pretrained(path)
@@ -50,13 +55,15 @@ def test_flores_vocab_forces_the_target_language_token(tiny_nllb_dir):
 
 
 def test_length_sorted_batches_equal_one_by_one_translation(tiny_nllb_dir):
-    # Given sentences of different lengths
+    # Given sentences of different lengths, not in length order (the backend sorts them, then pads batches of 3)
     texts = ["the cat sat on the mat under a tree", "a dog", "the dog ran", "cat"]
     backend = HFBackend(str(tiny_nllb_dir), batch_size=3, max_new_tokens=8, dtype="fp32")
     # When they are translated as length-sorted padded batches and one by one
     batched = backend.translate(texts, "eng", "spa")
     single = [backend.translate([t], "eng", "spa")[0] for t in texts]
-    # Then the outputs come back in input order and equal the unbatched ones
+    # Then the model tells the sentences apart (else an order mix-up would be invisible)
+    assert len({t.text for t in single}) == len(texts), f"the test model must tell inputs apart: {single}"
+    # And the outputs come back in input order and equal the unbatched ones
     assert batched == single, "padding/sorting must not change or reorder translations"
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import string
+import unicodedata
 from collections import Counter
 
 import pytest
@@ -20,14 +23,75 @@ from mwalign.corpus.sources import (
 )
 
 
-def test_training_roots_never_overlap_evaluation_sets(data_dir):
-    # Given every English evaluation sentence we mirror and the default offline source
-    keys = evaluation_keys()
+# One real sentence per evaluation set, read from the mirror itself (not through evaluation_sentences()).
+EVALUATION_PICKS = {
+    "tatoeba": ("tatoeba/tatoeba.fra-eng.eng", lambda line: line),
+    "flores/sib200": ("sib200/annotated/eng_Latn/test.tsv", lambda line: line.split("\t")[2]),
+    "sts17": ("sts17/STS2017.eval.v1.1/STS.input.track5.en-en.txt", lambda line: line.split("\t")[1]),
+    "stsbenchmark": ("stsbenchmark_en/sts-test.csv", lambda line: line.split("\t")[6]),
+    "ntrex": ("ntrex128/NTREX-128/newstest2019-src.eng.txt", lambda line: line),
+}
+
+
+def _evaluation_sentence(data_dir, relative, pick, accept=lambda text: True):
+    """The first sentence of an evaluation file that is a plausible root (20-250 chars) and ``accept`` likes."""
+    for line in (data_dir / relative).read_text(encoding="utf-8").splitlines()[1:]:
+        text = pick(line).strip()
+        if 20 <= len(text) <= 250 and accept(text):
+            return text
+    raise AssertionError(f"{relative}: no usable sentence")
+
+
+def _fullwidth(text):
+    return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+def _variants(text):
+    """What a copy of a test sentence looks like in the wild: each difference normalise_key forgives."""
+    return {
+        "verbatim": text,
+        "upper case": text.upper(),
+        "lower case, no edge punctuation": " ".join(w.strip(string.punctuation) for w in text.lower().split()),
+        "extra punctuation": f'"{text}!!"',
+        "curly quotes": f"\u201c{text}\u201d",
+        "whitespace": "  " + text.replace(" ", " \t  ").replace(" \t  ", "\n", 1) + " ",
+        "fullwidth (NFKC)": _fullwidth(text),
+    }
+
+
+def test_training_roots_never_overlap_evaluation_sets(data_dir, monkeypatch):
+    # Given the Lee corpus with evaluation sentences planted in it: one per evaluation set in every variant,
+    # plus decomposed accents (NFD) and a ligature (NFKC) on sentences that have them
+    from mwalign.corpus import sources
+
+    planted = {}
+    for name, (relative, pick) in EVALUATION_PICKS.items():
+        for variant, text in _variants(_evaluation_sentence(data_dir, relative, pick)).items():
+            planted[f"plant:{name}:{variant}"] = text
+    accented = _evaluation_sentence(data_dir, *EVALUATION_PICKS["ntrex"], accept=lambda t: re.search("[à-ÿ]", t))
+    ligature = _evaluation_sentence(data_dir, *EVALUATION_PICKS["tatoeba"], accept=lambda t: "fi" in t)
+    planted["plant:ntrex:decomposed accents (NFD)"] = unicodedata.normalize("NFD", accented)
+    planted["plant:tatoeba:ligature (NFKC)"] = ligature.replace("fi", "\ufb01")
+    assert planted["plant:ntrex:decomposed accents (NFD)"] != accented, "the NFD plant must differ from its source"
+    lee = sources.SOURCES["gensim-lee"]
+    _, baseline = load_roots(CorpusConfig(source="gensim-lee"))
+
+    def lee_with_plants(drops):
+        yield from (Root(root_id, text) for root_id, text in list(planted.items())[::2])
+        yield from lee(drops)
+        yield from (Root(root_id, text) for root_id, text in list(planted.items())[1::2])
+
+    monkeypatch.setitem(sources.SOURCES, "gensim-lee", lee_with_plants)
+    # When the roots are loaded through the normal path
     roots, drops = load_roots(CorpusConfig(source="gensim-lee"))
-    # Then no root matches an evaluation sentence, even after case/punctuation normalisation
-    overlap = {r.text for r in roots if normalise_key(r.text) in keys}
-    assert overlap == set(), f"training roots taken from evaluation sets: {sorted(overlap)[:3]}"
+    # Then every planted sentence is dropped, whatever its variant, and each drop is counted as an overlap
+    leaked = sorted(r.id for r in roots if r.id.startswith("plant:"))
+    assert leaked == [], f"evaluation sentences kept as training roots: {leaked}"
+    assert drops["evaluation_overlap"] == baseline["evaluation_overlap"] + len(planted), "each exclusion is counted"
+    # And the Lee roots themselves are untouched: the same roots as without the plants, none from an evaluation set
     assert len(roots) > 2000, "the Lee corpus yields a few thousand roots"
+    keys = evaluation_keys()
+    assert not [r.text for r in roots if normalise_key(r.text) in keys], "a Lee root matches an evaluation sentence"
 
 
 @pytest.mark.parametrize(

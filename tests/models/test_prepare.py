@@ -38,7 +38,27 @@ def test_second_prepare_is_a_no_op(prepared_tiny_xlmr, session_models_dir):
     # Then nothing was rewritten
     assert again == prepared_tiny_xlmr
     assert _mtimes(prepared_tiny_xlmr) == before, "an up-to-date model must not be rewritten"
-    assert not [p for p in session_models_dir.iterdir() if ".tmp-" in p.name], "no temp dirs left behind"
+
+
+def test_rebuild_builds_beside_the_target_and_swaps_it_in(tmp_path, monkeypatch):
+    # Given a prepared minilm-en and a recipe whose build records where it writes and what the target holds then
+    target = models.prepare("minilm-en", tmp_path)
+    original = LOCAL_MODELS["minilm-en"]
+    seen = {}
+
+    def recording_build(sources, out, recipe):
+        seen.update(out=out, target_intact=models.is_prepared(original, target))
+        original.build(sources, out, recipe)
+
+    monkeypatch.setitem(LOCAL_MODELS, "minilm-en", replace(original, build=recording_build))
+    # When it is rebuilt
+    again = models.prepare("minilm-en", tmp_path, force=True)
+    # Then the build wrote into a fresh folder beside the target (same filesystem: the rename is atomic)
+    assert again == target and seen["out"].parent == target.parent and seen["out"] != target
+    # And the old model stayed whole until the swap, and no temp or swapped-out folder is left behind
+    assert seen["target_intact"], "the old folder must stay usable while the new one is built"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["minilm-en"], "temp/stale folders left beside the target"
+    assert models.is_prepared(original, target), "the new build is installed with its marker"
 
 
 def test_marker_records_recipe_and_content_hash(prepared_tiny_xlmr):

@@ -4,18 +4,30 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
+from sentence_transformers import SentenceTransformer
 
 from mwalign import models
 from mwalign.models import registry
 
 
 def test_local_name_loads_prepared_model(models_env, prepared_tiny_xlmr):
-    # Given tiny-xlmr prepared in MWALIGN_MODELS_DIR / When loaded by name with a shorter max length
+    # Given tiny-xlmr prepared in MWALIGN_MODELS_DIR, and the same folder loaded by plain sentence-transformers
+    plain = SentenceTransformer(str(prepared_tiny_xlmr), device="cpu")
+    # When loaded by name with a shorter max length
     model = models.load("tiny-xlmr", max_seq_length=64)
-    # Then it is that folder's model, truncating at 64 tokens
-    assert model.max_seq_length == 64
-    assert model.encode(["word " * 300]).shape == (1, 64), "long input is truncated, not an error"
+    # Then it is that folder's model
+    short = ["Hello world.", "Hola mundo."]
+    np.testing.assert_allclose(model.encode(short), plain.encode(short), atol=1e-6, err_msg="not the prepared model")
+    # And it truncates at 64 tokens: a ~200-token input tokenises to 64 ids
+    long = " ".join(f"sentence {i} of a long text." for i in range(25))
+    assert model.max_seq_length == 64 and model.tokenize([long])["input_ids"].shape == (1, 64)
+    assert 64 < plain.tokenize([long])["input_ids"].shape[1] < 512, "untruncated, the input is longer than 64"
+    # And words past the 64th token do not change the embedding, while without the limit they do
+    longer = long + " And a different ending that only an untruncated encoder would read."
+    np.testing.assert_array_equal(model.encode([long]), model.encode([longer]), err_msg="tail beyond 64 tokens read")
+    assert not np.allclose(plain.encode([long]), plain.encode([longer])), "the ending must matter untruncated"
 
 
 def test_folder_path_loads_directly(prepared_tiny_xlmr):

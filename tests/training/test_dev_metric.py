@@ -39,11 +39,15 @@ def test_accuracy_is_one_when_translations_are_nearest():
 
 
 def test_accuracy_averages_both_directions():
-    # Given one/two swapped with dos/uno (one is nearest dos, two nearest uno) and three/tres aligned
-    encoder = LookupEncoder({"one": [1, 0, 0], "uno": [0, 1, 0], "two": [0, 1, 0.1], "dos": [1, 0, 0.1],
-                             "three": [0, 0, 1], "tres": [0, 0, 1]})
-    # Then eng->spa gets 1/3 right (three) and spa->eng 1/3 (tres): mean 1/3
-    assert bitext_accuracy(encoder, _dev(), dtype="fp32") == pytest.approx(1 / 3), "mean over ordered pairs"
+    # Given English one/two/three on the axes and a Spanish hub "tres" nearest to every English sentence,
+    # while each Spanish sentence's nearest English one is its own translation (cosines in the comments)
+    encoder = LookupEncoder({"one": [1, 0, 0], "two": [0, 1, 0], "three": [0, 0, 1],
+                             "uno": [1, -1.5, -1.5],  # one 0.43, two -0.64, three -0.64
+                             "dos": [-1.5, 1, -1.5],  # one -0.64, two 0.43, three -0.64
+                             "tres": [1, 1, 1.2]})  # one 0.54, two 0.54, three 0.65
+    # Then eng->spa retrieves tres three times (1/3 right) and spa->eng is all right (3/3): the mean is 2/3,
+    # which neither direction alone (1/3 or 1) nor their minimum or maximum gives
+    assert bitext_accuracy(encoder, _dev(), dtype="fp32") == pytest.approx(2 / 3), "mean over ordered pairs"
 
 
 def test_bf16_falls_back_to_fp32_where_unsupported(monkeypatch):
