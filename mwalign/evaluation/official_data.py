@@ -84,14 +84,16 @@ def _with_extra_chars(stats: dict[str, Any], extra: int) -> dict[str, Any]:
     return out
 
 
-def differences(task: AbsTask, split: str, subset: str) -> list[str]:
+def differences(task: AbsTask, split: str, subset: str, *, official: AbsTask | None = None) -> list[str]:
     """Every statistic of ``split``/``subset`` where the loaded data differs from mteb's official record.
 
     Label ids are compared as mteb writes them (string keys). A subset or split
     mteb has no record of is itself a difference. The task's declared text
-    differences (module docstring) are allowed; nothing else is.
+    differences (module docstring) are allowed; nothing else is. ``official``:
+    the task whose record applies (default ``task``; for a renamed task, the
+    official task it was derived from).
     """
-    expected = official_stats(task, split, subset)
+    expected = official_stats(official or task, split, subset)
     where = f"{task.metadata.name}/{subset}/{split}"
     if expected is None:
         return [f"{where}: mteb records no statistics for this subset and split"]
@@ -101,4 +103,6 @@ def differences(task: AbsTask, split: str, subset: str) -> list[str]:
         got["label_statistics"] = {**got["label_statistics"], "labels": {str(k): v for k, v in labels.items()}}
     got = _with_extra_chars(got, getattr(task, "official_extra_chars", 0))
     tolerance = getattr(task, "official_text_tolerance", 0.0)
+    if isinstance(tolerance, dict):  # per subset: the others must match exactly
+        tolerance = tolerance.get(subset, 0.0)
     return _compare(expected, got, where, "", tolerance, int(expected.get("num_samples", 0)))
