@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
+import warnings
 
 import mteb
 import pytest
@@ -107,3 +109,15 @@ def test_classification_scores_equal_mteb_own_scoring(real_mirror, tiny_model, t
     # Then every experiment drew the same training rows and every metric is identical
     assert mine["scores_per_experiment"] == theirs["scores_per_experiment"], f"{name}: per-experiment scores differ"
     assert mine["main_score"] == theirs["main_score"] and 0 < mine["main_score"] <= 1
+
+
+def test_sib200_v1_runs_without_a_superseded_warning(caplog):
+    # Given SIB200Classification, which mteb marks superseded by v2 (14 labels the mirror does not hold)
+    task = get_task("SIB200Classification")
+    assert task.metadata.name == "SIB200Classification" and task.superseded_by == "SIB200Classification.v2"
+    # When mteb.evaluate makes its superseded check, Then no warning and no WARNING log line reach a chapter
+    with warnings.catch_warnings(), caplog.at_level(logging.INFO):
+        warnings.simplefilter("error")
+        task.check_if_dataset_is_superseded()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "v1 is deliberate: no warning"
+    assert any("v1 on purpose" in r.getMessage() for r in caplog.records), "the choice is still logged"
