@@ -96,7 +96,7 @@ class NTREXBitextMiningClean(NTREXBitextMining):
     def rows_to_score(self) -> tuple[list[int], int]:
         keep, total = kept_lines(set(self.exclude_sentences))
         if len(keep) < total:
-            logger.info("%s: kept %d of %d lines (documents shared with training dropped)", CLEAN_NAME, len(keep), total)
+            logger.info("%s: kept %d of %d lines (training documents dropped)", CLEAN_NAME, len(keep), total)
         digest = hashlib.sha256(",".join(map(str, keep)).encode()).hexdigest()[:12]
         dataset = {**self.metadata.dataset, "revision": f"{_Official.metadata.revision}+keep-{len(keep)}-{digest}"}
         self.metadata = self.metadata.model_copy(update={"dataset": dataset})

@@ -53,7 +53,7 @@ class SIB200Classification(ArrayLabels, MirrorOrHub, _Official):
 
     def check_if_dataset_is_superseded(self) -> None:
         """v1 is the version the mirror holds (module docstring): a log line, not a warning in every chapter."""
-        logger.info("%s: v1 on purpose; %s needs 14-label data the mirror lacks", self.metadata.name, self.superseded_by)
+        logger.info("%s: v1 on purpose; %s needs 14-label data", self.metadata.name, self.superseded_by)
 
     def read_mirror(self) -> Any:
         return read_sib_subsets(self.hf_subsets)
