@@ -59,8 +59,24 @@ def choose_prompt(names: list[str], prompts: dict[str, str]) -> str:
     return ""
 
 
+class _DropDefaultPromptNotice(logging.Filter):
+    """sentence-transformers announces a model's ``default_prompt_name`` (mE5: "query") at load time.
+
+    The notice does not apply here: ``encode`` always passes ``prompt=""`` and the
+    prefix comes from ``context.prompt`` alone (it is part of the cache key).
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Default prompt name is set to")
+
+
 def load_sentence_transformer(resolved: Path | str, max_seq_length: int) -> Any:
-    return models.load(resolved, max_seq_length=max_seq_length)
+    notice_filter, st_logger = _DropDefaultPromptNotice(), logging.getLogger("sentence_transformers.base.model")
+    st_logger.addFilter(notice_filter)
+    try:
+        return models.load(resolved, max_seq_length=max_seq_length)
+    finally:
+        st_logger.removeFilter(notice_filter)
 
 
 def _similarity_name(resolved: Path | str) -> ScoringFunction:
@@ -136,8 +152,10 @@ class CachingEncoder(AbsEncoder):
         # sentence-transformers sorts by length within one call, so passing all texts at once
         # keeps padding minimal.
         with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.dtype == "bf16"):
+            # prompt="": the prefix is already in `prompted`; without it sentence-transformers adds the
+            # model's default prompt (mE5: "query: ") a second time
             out = self.model.encode(
-                prompted, batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
+                prompted, prompt="", batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
             )
         self.encode_seconds += time.perf_counter() - start
         self.texts_encoded += len(texts)

@@ -54,7 +54,8 @@ def select_tasks(
 ) -> list[AbsTask]:
     """Instantiate tasks and restrict their subsets to ``langs`` (None: all); no data is read yet.
 
-    ``exclude_sentences``: training sentences; tasks that can (NTREX) drop documents containing them.
+    ``exclude_sentences``: training sentences, for the NTREX tasks: ``NTREXBitextMining`` refuses to score
+    documents that contain one, ``NTREXBitextMining.mwalign-clean`` drops them (and records which rows it kept).
     """
     tasks = [get_task(name) for name in names]
     for task in tasks:

@@ -72,18 +72,22 @@ def real_mirror() -> Path:
     return path
 
 
-@pytest.fixture
-def run_dir(tmp_path, tiny_model, tiny_model_b) -> Path:
+def make_run_dir(run: Path, first_model: Path, second_model: Path) -> Path:
     """A run directory as the corpus and training stages leave it: manifest plus a 2-model index."""
-    run = tmp_path / "run"
     (run / "corpus").mkdir(parents=True)
     (run / "models").mkdir()
     manifest = {"pool": ["spa", "fra"], "seen_languages": ["eng", "spa", "fra"], "content_hash": "abc"}
     (run / "corpus" / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
     index = []
-    for label, source, method in [("tiny-base", tiny_model, "base"), ("tiny-multiway-s0", tiny_model_b, "multiway")]:
+    for label, source, method in [("tiny-base", first_model, "base"), ("tiny-multiway-s0", second_model, "multiway")]:
         shutil.copytree(source, run / "models" / label)
         index.append({"label": label, "path": f"models/{label}", "base": "tiny", "role": "unaligned",
                       "method": method, "seed": 0, "dtype": "fp32", "corpus_hash": "abc"})
     (run / "models" / "index.json").write_text(json.dumps(index), encoding="utf-8")
     return run
+
+
+@pytest.fixture
+def run_dir(tmp_path, tiny_model, tiny_model_b) -> Path:
+    """A run directory as the corpus and training stages leave it: manifest plus a 2-model index."""
+    return make_run_dir(tmp_path / "run", tiny_model, tiny_model_b)

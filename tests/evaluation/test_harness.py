@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import shutil
 
 import numpy as np
 import pytest
+import torch
 from sentence_transformers import SentenceTransformer
 
+from mwalign.evaluation import harness
 from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.evaluation.harness import CachingEncoder, ModelSpecError, choose_prompt, resolve_model
 
@@ -64,11 +68,48 @@ def test_other_weights_are_another_fingerprint(tiny_model, tiny_model_b, tmp_pat
     assert first.mteb_model_meta.revision != second.mteb_model_meta.revision, "mteb results keyed by weights"
 
 
-def test_bf16_is_recorded_in_model_meta(tiny_model, tmp_path):
+def test_bf16_runs_in_bf16_and_is_recorded(tiny_model, tmp_path, monkeypatch):
+    # Given a bf16 encoder on a machine treated as bf16-capable, and a hook on every linear layer
+    monkeypatch.setattr(harness, "bf16_supported", lambda: True)
     encoder = CachingEncoder(tiny_model, label="tiny", cache=EmbeddingCache(tmp_path / "e.sqlite"), dtype="bf16")
-    assert encoder.mteb_model_meta.experiment_kwargs["dtype"] == encoder.dtype, "dtype recorded with mteb results"
+    ran = []
+    for layer in (m for m in encoder.model.modules() if isinstance(m, torch.nn.Linear)):
+        layer.register_forward_hook(lambda _module, _inputs, output: ran.append(output.dtype))
+    # When it embeds two texts
     vectors = encoder.embed(TEXTS[:2])
+    # Then the layers computed in bf16, the results record bf16, and storage is float32
+    assert ran and set(ran) == {torch.bfloat16}, f"linear layers must run in bf16 inside encode, ran {set(ran)}"
+    assert encoder.mteb_model_meta.experiment_kwargs["dtype"] == "bf16", "results must record the dtype that ran"
     assert vectors.dtype == np.float32 and vectors.shape == (2, 32), "bf16 compute, float32 storage"
+
+
+def test_fp32_fallback_is_recorded_as_fp32(tiny_model, tmp_path, monkeypatch):
+    # Given bf16 asked for on a machine without native bf16
+    monkeypatch.setattr(harness, "bf16_supported", lambda: False)
+    encoder = CachingEncoder(tiny_model, label="tiny", cache=EmbeddingCache(tmp_path / "e.sqlite"), dtype="bf16")
+    # Then the fall-back is what the results record
+    assert encoder.mteb_model_meta.experiment_kwargs["dtype"] == "fp32", "a fall-back to fp32 must be recorded"
+
+
+def test_default_prompt_of_the_model_is_not_added_twice(tiny_model, tmp_path, caplog):
+    # Given a model whose sentence-transformers config sets a default "query: " prompt (as mE5's does)
+    folder = tmp_path / "with-default-prompt"
+    shutil.copytree(tiny_model, folder)
+    config_path = folder / "config_sentence_transformers.json"
+    config = json.loads(config_path.read_text())
+    config.update({"prompts": {"query": "query: ", "document": "passage: "}, "default_prompt_name": "query"})
+    config_path.write_text(json.dumps(config))
+    logging.Logger.warning_once.cache_clear()  # transformers shows that notice once per process
+    # When the harness embeds with its own "query: " prefix
+    with caplog.at_level(logging.WARNING):
+        encoder = CachingEncoder(folder, label="e5", cache=EmbeddingCache(tmp_path / "e.sqlite"), dtype="fp32",
+                                 prompt="query: ", max_seq_length=64)
+        got = encoder.embed(TEXTS[:2])
+    # Then the texts carry the prefix once, and the load-time notice about the default prompt is not shown
+    plain = SentenceTransformer(str(folder), device="cpu")
+    once = plain.encode(["query: " + t for t in TEXTS[:2]], prompt="")
+    np.testing.assert_allclose(got, once, rtol=1e-5, atol=1e-6, err_msg="prefix must be applied exactly once")
+    assert not [r for r in caplog.records if "Default prompt name" in r.getMessage()], "no default-prompt notice"
 
 
 def test_e5_models_get_query_prefix():

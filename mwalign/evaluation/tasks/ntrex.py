@@ -3,14 +3,23 @@
 Multi-way parallel: one column per language (``spa_Latn``), mteb's 1,916
 directions as ``src-tgt`` subsets (``parallel_subsets``). Files are
 ``ntrex128/NTREX-128/newstest2019-ref.<code>.txt`` (``newstest2019-src.eng.txt``
-for English), CRLF line ends, 1,997 lines each. Documents
-(``DOCUMENT_IDS.tsv``) that contain a training sentence are dropped whole, so
-only never-trained documents are scored; with none excluded the data equals
-mteb's.
+for English), CRLF line ends, 1,997 lines each; equal to mteb's record of its
+hub copy (descriptive stats).
+
+Two names, so a score's name says which rows it was computed on:
+
+* ``NTREXBitextMining`` scores all 1,997 official lines. When a document
+  (``DOCUMENT_IDS.tsv``) shares a sentence with the run's training corpus it
+  refuses to run rather than score training text under the official name.
+* ``NTREXBitextMining.mwalign-clean`` drops such documents whole, so only
+  never-trained documents are scored. Its dataset revision (in every result
+  JSON) is the official revision plus ``+keep-<n lines>-<hash of the kept line
+  numbers>``; with nothing dropped its rows equal the official ones.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -35,6 +44,9 @@ def ntrex_path(column: str):
     return next((p for p in paths if p.is_file()), paths[-1])
 
 
+CLEAN_NAME = "NTREXBitextMining.mwalign-clean"
+
+
 def kept_lines(exclude: set[str]) -> tuple[list[int], int]:
     """Line numbers of documents sharing no English sentence with ``exclude``, and the total line count."""
     doc_path = mirror_path("ntrex128", "DOCUMENT_IDS.tsv")
@@ -42,17 +54,25 @@ def kept_lines(exclude: set[str]) -> tuple[list[int], int]:
     if len(documents) != len(english):
         raise MirrorDataError(f"{doc_path} has {len(documents)} lines but the English source has {len(english)}")
     tainted = {doc for doc, text in zip(documents, english, strict=True) if text.strip() in exclude}
-    if tainted:
-        logger.warning("NTREXBitextMining: dropping %d documents that share sentences with training", len(tainted))
     return [i for i, doc in enumerate(documents) if doc not in tainted], len(documents)
 
 
 class NTREXBitextMining(MirrorOrHub, _Official):
     exclude_sentences: frozenset[str] = frozenset()  # English training sentences (set by the stage)
 
+    def rows_to_score(self) -> tuple[list[int], int]:
+        """All lines; a document shared with training is an error (the official name means all official rows)."""
+        keep, total = kept_lines(set(self.exclude_sentences))
+        if len(keep) < total:
+            raise MirrorDataError(
+                f"{self.metadata.name}: {total - len(keep)} of {total} NTREX lines are in documents that share "
+                f"sentences with this run's training corpus; use {CLEAN_NAME} in evaluation.tasks"
+            )
+        return keep, total
+
     def read_mirror(self) -> Any:
         columns = sorted({column for subset in self.hf_subsets for column in subset.split("-")})
-        keep, total = kept_lines(set(self.exclude_sentences))
+        keep, total = self.rows_to_score()
         texts = {column: read_lines(ntrex_path(column)) for column in columns}
         counts = {column: len(lines) for column, lines in texts.items()}
         odd = [column for column, count in counts.items() if count != total]
@@ -60,3 +80,24 @@ class NTREXBitextMining(MirrorOrHub, _Official):
             raise MirrorDataError(f"{ntrex_path(odd[0])}: {counts[odd[0]]} lines, but NTREX has {total} (DOCUMENT_IDS.tsv)")
         dataset = DatasetDict({"test": Dataset.from_dict({c: [texts[c][i] for i in keep] for c in columns})})
         return dataset
+
+
+class NTREXBitextMiningClean(NTREXBitextMining):
+    """NTREX-128 without the documents that share a sentence with training (module docstring)."""
+
+    metadata = _Official.metadata.model_copy(
+        update={
+            "name": CLEAN_NAME,
+            "description": _Official.metadata.description + " mwalign: documents sharing a sentence with the "
+            "training corpus are dropped whole; the dataset revision records which lines were kept.",
+        }
+    )
+
+    def rows_to_score(self) -> tuple[list[int], int]:
+        keep, total = kept_lines(set(self.exclude_sentences))
+        if len(keep) < total:
+            logger.info("%s: kept %d of %d lines (training documents dropped)", CLEAN_NAME, len(keep), total)
+        digest = hashlib.sha256(",".join(map(str, keep)).encode()).hexdigest()[:12]
+        dataset = {**self.metadata.dataset, "revision": f"{_Official.metadata.revision}+keep-{len(keep)}-{digest}"}
+        self.metadata = self.metadata.model_copy(update={"dataset": dataset})
+        return keep, total

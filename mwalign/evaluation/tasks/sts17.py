@@ -6,7 +6,10 @@ first 250 of its 500 lines, the scored ones). mteb's other 5 subsets (en-de,
 fr-en, it-en, nl-en from STS2017-extended, and ko-ko) are not in the mirror,
 so with the mirror present the task offers only the 6. Columns are taken as
 written (sentence1 = first column), which matches mteb's hub copy; its Arabic
-text differs from the SemEval files by a few characters of normalisation.
+text differs from the SemEval files by a few characters of normalisation
+(at most 0.15 % of the characters of ar-ar; the other subsets are identical).
+Each of the 6 has exactly mteb's rows and scores, so results keep the official
+name; the subsets a result covers are listed in its JSON (``scores.test[].hf_subset``).
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ def read_track(track: str, low: float, high: float) -> Dataset:
 
 
 class STS17(MirrorOrHub, STS17Crosslingual):
+    official_text_tolerance = {"ar-ar": 0.002, "en-ar": 0.002}  # the hub's Arabic normalisation (module docstring)
+
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         if mirror_available():

@@ -3,7 +3,9 @@
 Mirror: ``stsb_multi_mt/data/stsb-<lang>-{dev,test}.csv``, rows
 ``sentence1,sentence2,score`` (excel dialect, no header), scores 0-5. mteb's
 10 subsets (en de es fr it nl pl pt ru zh); the mirror's ``ja`` is not an
-mteb subset. Text and counts equal mteb's hub copy (its descriptive stats).
+mteb subset. Rows, scores and text lengths equal mteb's hub copy (its descriptive
+stats); its count of distinct pairs is higher by 1 to 3 per split (a few pairs
+that differ in the hub copy only, e.g. by whitespace), hence the tolerance.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ def read_stsb(lang: str, split: str, low: float, high: float) -> Dataset:
 
 
 class STSBenchmarkMultilingualSTS(MirrorOrHub, _Official):
+    official_text_tolerance = 0.003  # distinct pairs: at most 3 of 1,379 differ from the hub copy
+
     def read_mirror(self) -> Any:
         return {
             lang: DatasetDict({s: read_stsb(lang, s, self.min_score, self.max_score) for s in self.eval_splits})

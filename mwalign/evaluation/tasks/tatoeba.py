@@ -20,6 +20,8 @@ from mwalign.evaluation.tasks.mirror import mirror_path, read_parallel
 
 
 class Tatoeba(MirrorOrHub, TatoebaBitextMining):
+    official_extra_chars = 1  # the hub copy's trailing newline (see the module docstring)
+
     def read_mirror(self) -> Any:
         root = mirror_path("tatoeba")
         dataset = {}
