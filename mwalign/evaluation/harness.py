@@ -23,7 +23,7 @@ from mteb.models.abs_encoder import AbsEncoder
 from mteb.models.model_meta import ScoringFunction
 
 from mwalign import models
-from mwalign.devices import cpu_has_bf16
+from mwalign.devices import autocast, autocast_dtype, resolve_device
 from mwalign.evaluation.embedding_cache import EmbeddingCache, EncodingContext
 
 logger = logging.getLogger(__name__)
@@ -70,11 +70,11 @@ class _DropDefaultPromptNotice(logging.Filter):
         return not record.getMessage().startswith("Default prompt name is set to")
 
 
-def load_sentence_transformer(resolved: Path | str, max_seq_length: int) -> Any:
+def load_sentence_transformer(resolved: Path | str, max_seq_length: int, device: Any = "cpu") -> Any:
     notice_filter, st_logger = _DropDefaultPromptNotice(), logging.getLogger("sentence_transformers.base.model")
     st_logger.addFilter(notice_filter)
     try:
-        return models.load(resolved, max_seq_length=max_seq_length)
+        return models.load(resolved, max_seq_length=max_seq_length).to(device)
     finally:
         st_logger.removeFilter(notice_filter)
 
@@ -99,11 +99,13 @@ class CachingEncoder(AbsEncoder):
         max_seq_length: int = 128,
         batch_size: int = 64,
         loader: Callable[[], Any] | None = None,
+        device: str | None = "auto",
     ) -> None:
         self.resolved, self.cache, self.batch_size = resolved, cache, batch_size
-        self.dtype = dtype if dtype == "fp32" or bf16_supported() else "fp32"
+        self.device = resolve_device(device, where="evaluation.device")
+        self.dtype = autocast_dtype(self.device, dtype, where="evaluation.dtype")  # what runs, and is recorded
         self.context = EncodingContext(fingerprint(resolved), prompt, max_seq_length, self.dtype)
-        self._loader = loader or (lambda: load_sentence_transformer(resolved, max_seq_length))
+        self._loader = loader or (lambda: load_sentence_transformer(resolved, max_seq_length, self.device))
         self._model: Any = None
         self.encode_seconds = 0.0
         self.texts_encoded = 0
@@ -151,7 +153,7 @@ class CachingEncoder(AbsEncoder):
         start = time.perf_counter()
         # sentence-transformers sorts by length within one call, so passing all texts at once
         # keeps padding minimal.
-        with torch.inference_mode(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.dtype == "bf16"):
+        with torch.inference_mode(), autocast(self.device, self.dtype):
             # prompt="": the prefix is already in `prompted`; without it sentence-transformers adds the
             # model's default prompt (mE5: "query: ") a second time
             out = self.model.encode(
@@ -161,7 +163,3 @@ class CachingEncoder(AbsEncoder):
         self.texts_encoded += len(texts)
         return out.float().cpu().numpy()
 
-
-def bf16_supported() -> bool:
-    """bf16 autocast pays off only with native bf16 instructions (AVX512-BF16 or AMX)."""
-    return cpu_has_bf16()

@@ -11,6 +11,7 @@ import pytest
 import torch
 from sentence_transformers import SentenceTransformer
 
+from mwalign import devices
 from mwalign.evaluation import harness
 from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.evaluation.harness import CachingEncoder, ModelSpecError, choose_prompt, resolve_model
@@ -70,7 +71,7 @@ def test_other_weights_are_another_fingerprint(tiny_model, tiny_model_b, tmp_pat
 
 def test_bf16_runs_in_bf16_and_is_recorded(tiny_model, tmp_path, monkeypatch):
     # Given a bf16 encoder on a machine treated as bf16-capable, and a hook on every linear layer
-    monkeypatch.setattr(harness, "bf16_supported", lambda: True)
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: True)
     encoder = CachingEncoder(tiny_model, label="tiny", cache=EmbeddingCache(tmp_path / "e.sqlite"), dtype="bf16")
     ran = []
     for layer in (m for m in encoder.model.modules() if isinstance(m, torch.nn.Linear)):
@@ -85,7 +86,7 @@ def test_bf16_runs_in_bf16_and_is_recorded(tiny_model, tmp_path, monkeypatch):
 
 def test_fp32_fallback_is_recorded_as_fp32(tiny_model, tmp_path, monkeypatch):
     # Given bf16 asked for on a machine without native bf16
-    monkeypatch.setattr(harness, "bf16_supported", lambda: False)
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
     encoder = CachingEncoder(tiny_model, label="tiny", cache=EmbeddingCache(tmp_path / "e.sqlite"), dtype="bf16")
     # Then the fall-back is what the results record
     assert encoder.mteb_model_meta.experiment_kwargs["dtype"] == "fp32", "a fall-back to fp32 must be recorded"
