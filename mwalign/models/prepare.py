@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata, util
 from pathlib import Path
 
-from mwalign import config
+from mwalign import atomic, config
 from mwalign.models.fingerprint import fingerprint
 
 logger = logging.getLogger(__name__)
@@ -135,24 +133,6 @@ def _check_loads(folder: Path, dimension: int | None) -> None:
         raise ModelError(f"{folder}: built model gives embeddings of shape {vector.shape}, expected (1, {dimension})")
 
 
-def _default_permissions(folder: Path) -> None:
-    """mkdtemp (and transformers' shard writer) make owner-only files; use the usual umask-based modes."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-    for path in folder.rglob("*"):
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-def _install(tmp: Path, target: Path) -> None:
-    """Move a finished build into place; a stale target is swapped out first."""
-    if target.exists():
-        stale = target.with_name(f".{target.name}.stale-{uuid.uuid4().hex[:8]}")
-        os.replace(target, stale)
-        shutil.rmtree(stale, ignore_errors=True)
-    os.replace(tmp, target)
-
-
 def build(model: LocalModel, target: Path) -> Path:
     """Build ``model`` into ``target`` atomically (always rebuilds; see :func:`prepare`)."""
     sources = {key: source.path() for key, source in model.sources.items()}  # fail before heavy work
@@ -165,11 +145,11 @@ def build(model: LocalModel, target: Path) -> Path:
     try:
         start = time.perf_counter()
         model.build(sources, tmp, model.recipe)
-        _default_permissions(tmp)
+        atomic.default_permissions(tmp)  # mkdtemp and transformers' shard writer make owner-only files
         _check_loads(tmp, model.recipe.get("dimension"))
         marker = _write_marker(model, tmp, time.perf_counter() - start)
         try:
-            _install(tmp, target)
+            atomic.swap_into_place(tmp, target)
         except OSError:
             if not is_prepared(model, target):  # lost a race to a concurrent prepare: theirs is fine
                 raise
