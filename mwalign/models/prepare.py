@@ -16,65 +16,20 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
-from importlib import metadata, util
 from pathlib import Path
 
 from mwalign import atomic, config
 from mwalign.models.fingerprint import fingerprint
+from mwalign.models.recipes import LOCAL_MODELS
+from mwalign.models.spec import LocalModel, ModelError, Source
+
+__all__ = ["MARKER", "LocalModel", "ModelError", "Source", "build", "is_prepared", "prepare", "prepare_all",
+           "read_marker"]
 
 logger = logging.getLogger(__name__)
 
 MARKER = ".mwalign-model.json"
 RECIPE_VERSION = 1
-
-
-class ModelError(ValueError):
-    """A model name, folder or source that cannot be used; the message is one line naming it."""
-
-
-@dataclass(frozen=True)
-class Source:
-    """A file shipped inside an installed PyPI package."""
-
-    package: str  # distribution name, pinned below
-    version: str
-    module: str  # import name
-    relpath: str
-
-    def path(self) -> Path:
-        spec = util.find_spec(self.module)
-        installed = _installed_version(self.package)
-        if spec is None or not spec.submodule_search_locations or installed is None:
-            raise ModelError(f"package {self.package} is not installed; pip install {self.package}=={self.version}")
-        if installed != self.version:
-            raise ModelError(
-                f"package {self.package}=={installed} found, {self.version} expected; "
-                f"pip install {self.package}=={self.version}"
-            )
-        path = Path(next(iter(spec.submodule_search_locations))) / self.relpath
-        if not path.exists():
-            raise ModelError(f"{path}: missing from {self.package}=={self.version}; reinstall the package")
-        return path
-
-
-def _installed_version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-@dataclass(frozen=True)
-class LocalModel:
-    """An offline model: where its parts come from and how to build its folder."""
-
-    name: str
-    description: str
-    sources: dict[str, Source]
-    recipe: dict  # every parameter that changes the output
-    build: Callable[[dict[str, Path], Path, dict], None]  # (source paths, empty out dir, recipe)
 
 
 def _recipe_signature(model: LocalModel) -> dict:
@@ -165,8 +120,6 @@ def prepare(name: str, models_dir: str | Path | None = None, *, force: bool = Fa
     Idempotent: returns at once, touching no file, if the folder already holds
     this recipe's build. ``force=True`` rebuilds regardless.
     """
-    from mwalign.models.recipes import LOCAL_MODELS
-
     if name not in LOCAL_MODELS:
         raise ModelError(f"unknown local model {name!r}; local models: {', '.join(LOCAL_MODELS)}")
     model = LOCAL_MODELS[name]
@@ -179,6 +132,4 @@ def prepare(name: str, models_dir: str | Path | None = None, *, force: bool = Fa
 
 def prepare_all(models_dir: str | Path | None = None, *, force: bool = False) -> dict[str, Path]:
     """Prepare every local model; returns name -> folder."""
-    from mwalign.models.recipes import LOCAL_MODELS
-
     return {name: prepare(name, models_dir, force=force) for name in LOCAL_MODELS}

@@ -216,7 +216,7 @@ def _prepare_reference(model, loss: MultiWayContrastiveLoss, rows: RowTable, set
 
 
 def _backbone(model: nn.Module, setting: str, needs: str) -> nn.Module:
-    """The transformers model inside a sentence-transformers model; ``setting`` (which needs ``needs``) names the culprit."""
+    """The transformers model inside ``model``; a model without method ``needs`` fails naming ``setting``."""
     backbone = getattr(model[0], "auto_model", None)
     if backbone is None or not hasattr(backbone, needs):
         raise ValueError(f"{setting}: {type(model[0]).__name__} is no transformers model (it has no {needs})")

@@ -29,7 +29,8 @@ def save_model_folder(model: nn.Module, target: Path, training_info: dict[str, A
         info = json.dumps(training_info, indent=2, sort_keys=True)
         (tmp / "mwalign_training.json").write_text(info, encoding="utf-8")
         card = tmp / "README.md"
-        section = ("\n\n## mwalign training\n\nTrained by mwalign (Fazili & Goswami, arXiv:2602.21543 reproduction).\n\n"
+        section = ("\n\n## mwalign training\n\n"
+                   "Trained by mwalign (Fazili & Goswami, arXiv:2602.21543 reproduction).\n\n"
                    f"```json\n{info}\n```\n")
         card.write_text((card.read_text(encoding="utf-8") if card.is_file() else f"# {target.name}") + section,
                         encoding="utf-8")
