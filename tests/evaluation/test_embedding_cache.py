@@ -6,9 +6,8 @@ import sqlite3
 import threading
 
 import numpy as np
-import pytest
 
-from mwalign.evaluation.embedding_cache import SCHEMA_VERSION, EmbeddingCache, EmbeddingCacheError
+from mwalign.evaluation.embedding_cache import EmbeddingCache, EmbeddingCacheError
 
 
 def test_ranks_opening_a_new_embedding_cache_together_all_succeed(tmp_path):
@@ -37,27 +36,3 @@ def test_ranks_opening_a_new_embedding_cache_together_all_succeed(tmp_path):
     db = sqlite3.connect(tmp_path / "new-0.sqlite")
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal", "WAL lets ranks read while one writes"
     assert db.execute("SELECT COUNT(*) FROM vectors").fetchone()[0] == 4
-
-
-def test_embedding_cache_of_another_schema_is_refused_in_one_line(tmp_path):
-    # Given an embedding cache stamped by another schema version
-    EmbeddingCache(tmp_path / "e.sqlite").close()
-    db = sqlite3.connect(tmp_path / "e.sqlite")
-    with db:
-        db.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
-    db.close()
-    # When it is opened, Then one line names the file, both versions and the fix
-    with pytest.raises(EmbeddingCacheError) as info:
-        EmbeddingCache(tmp_path / "e.sqlite")
-    message = str(info.value)
-    assert str(tmp_path / "e.sqlite") in message and f"v99, this mwalign writes v{SCHEMA_VERSION}" in message
-    assert "\n" not in message and "delete" in message
-
-
-def test_corrupt_embedding_cache_gives_one_line_error_naming_it(tmp_path):
-    # Given a file that is not a SQLite database
-    path = tmp_path / "e.sqlite"
-    path.write_bytes(b"not a database" * 100)
-    # When it is opened, Then the error names the file instead of a bare sqlite3.DatabaseError
-    with pytest.raises(EmbeddingCacheError, match="e.sqlite: embedding cache is unreadable"):
-        EmbeddingCache(path)
