@@ -131,11 +131,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def is_own_error(err: BaseException) -> bool:
+    """True for errors mwalign raises on purpose: one of its error classes, or a ValueError/RuntimeError/OSError
+    raised by mwalign's own code (its message names the file or parameter). A library's error is not."""
+    if type(err).__module__.split(".")[0] == "mwalign":
+        return True
+    if not isinstance(err, (ValueError, RuntimeError, OSError)) or err.__traceback__ is None:
+        return False
+    tb = err.__traceback__
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE_DIR)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (ValueError, RuntimeError, FileNotFoundError) as err:
+    except Exception as err:
+        if not is_own_error(err):
+            raise  # a bug or a library failure: the traceback is what is needed to fix it
         # Our errors are one line that names the file or parameter; show it without a traceback.
         print(f"mwalign: error: {err}", file=sys.stderr)
         return 2

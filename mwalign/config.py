@@ -21,6 +21,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from mwalign import languages
+from mwalign.prompts import DEFAULT_PROMPTS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS_SUBDIR = Path("book") / "chapters"
@@ -246,7 +247,7 @@ class EvaluationConfig(StrictModel):
     dtype: Literal["bf16", "fp32"] = "bf16"
     bootstrap: int = Field(200, ge=0, description="Bootstrap resamples for confidence intervals (0: none).")
     prompts: dict[str, str] = Field(
-        {"e5": "query: "},
+        DEFAULT_PROMPTS,
         description="Text prefix per model: the first key found (case-insensitively) in a model's label, path or "
         "base selects its prefix; E5 models expect 'query: ' for symmetric tasks. {} disables prefixes.",
     )

@@ -22,13 +22,13 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mwalign import atomic
 from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
                             run_dir_for)
 from mwalign.versioning import CHAPTER_VERSION, data_hash, notebook_hash, package_versions, stage_version
@@ -155,10 +155,7 @@ def run_lock(run_dir: Path) -> Iterator[None]:
 
 
 def write_json_atomic(path: Path, payload: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, suffix=".tmp", delete=False) as tmp:
-        json.dump(payload, tmp, indent=2, sort_keys=True)
-    os.replace(tmp.name, path)
+    atomic.write_json(path, payload, indent=2, sort_keys=True)
 
 
 def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root: Path) -> Path:
@@ -288,9 +285,7 @@ def readme_with_headline(readme: str, headline: str) -> str:
 def update_readme(chapter: Path, readme: Path) -> None:
     """Copy the headline table from the executed introduction into the README (atomically)."""
     text = readme_with_headline(readme.read_text(encoding="utf-8"), headline_from_chapter(chapter))
-    with tempfile.NamedTemporaryFile("w", dir=readme.parent, suffix=".tmp", delete=False, encoding="utf-8") as tmp:
-        tmp.write(text)
-    os.replace(tmp.name, readme)
+    atomic.write_text(readme, text)
 
 
 def _profile_parameter(profile: str) -> str:

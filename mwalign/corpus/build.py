@@ -19,9 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import random
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +27,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from mwalign import atomic
 from mwalign.config import REPO_ROOT, CorpusConfig, RunConfig
 from mwalign.corpus import rows as rowlib
 from mwalign.corpus.backends.base import TranslationBackend, get_backend
@@ -130,7 +129,7 @@ def run_corpus_stage(cfg: RunConfig, run_dir: Path, *, force: bool = False, prog
                 "translated": stats.translated, "backend_failures": stats.failed,
                 "per_language": stats.per_language},
     }  # fmt: skip
-    _atomic_write_bytes(out_dir / "manifest.json", json.dumps(manifest, indent=2, ensure_ascii=False).encode())
+    atomic.write_json(out_dir / "manifest.json", manifest, indent=2, ensure_ascii=False)
     return manifest
 
 
@@ -176,23 +175,11 @@ def write_tables(out_dir: Path, table, pool: list[str], row_sets: dict[str, list
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> str:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    """Write ``table`` (zstd) atomically; returns the sha256 of the file written."""
+    with atomic.atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
-        digest = hashlib.sha256(Path(tmp).read_bytes()).hexdigest()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
     return digest
-
-
-def _atomic_write_bytes(path: Path, payload: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(payload)
-    os.replace(tmp, path)
 
 
 def _content_hash(files: dict[str, dict]) -> str:

@@ -3,8 +3,9 @@
 One row per translated sentence, keyed by sha256 of (backend, model id,
 model version, src, tgt, text). Each batch is committed as soon as it is
 translated, so an interrupted build resumes where it stopped; the primary key
-makes a re-insert a no-op, so resuming never duplicates. WAL mode lets
-several ``torchrun`` ranks write to one cache while others read.
+makes a re-insert a no-op, so resuming never duplicates. The file is opened by
+:func:`mwalign.sqlite.connect` (WAL, so several ``torchrun`` ranks write to one
+cache while others read; versioned schema; retried open).
 """
 
 from __future__ import annotations
@@ -12,16 +13,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from mwalign import sqlite
 from mwalign.corpus.backends.base import Translation
 
 SCHEMA_VERSION = 1
-OPEN_ATTEMPTS = 6  # 50 ms doubling: 1.55 s in all
 _SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS translations (
     key TEXT PRIMARY KEY,          -- sha256 of (backend, model_id, version, src, tgt, text)
     backend TEXT NOT NULL,
@@ -35,7 +34,7 @@ CREATE TABLE IF NOT EXISTS translations (
 """
 
 
-class CacheError(RuntimeError):
+class CacheError(sqlite.SQLiteError):
     """The cache file is unreadable, corrupt or from another schema; the message names the file."""
 
 
@@ -49,44 +48,8 @@ class TranslationCache:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        for attempt in range(OPEN_ATTEMPTS):
-            try:
-                self._db = self._open()
-                return
-            except sqlite3.OperationalError as err:
-                # Ranks opening a brand-new file together race on the switch to WAL, and SQLite reports
-                # "locked" at once instead of waiting on the busy timeout; the next try sees WAL set.
-                if "locked" not in str(err) or attempt == OPEN_ATTEMPTS - 1:
-                    raise self._unreadable(err) from None
-                time.sleep(0.05 * 2**attempt)
-            except sqlite3.DatabaseError as err:
-                raise self._unreadable(err) from None
-
-    def _open(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60.0)
-        try:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.execute("PRAGMA synchronous=NORMAL")
-            db.executescript(_SCHEMA)
-            self._check_schema(db)
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _unreadable(self, err: Exception) -> CacheError:
-        return CacheError(f"{self.path}: translation cache is unreadable ({err}); move it aside or delete it to rebuild")
-
-    def _check_schema(self, db: sqlite3.Connection) -> None:
-        with db:  # OR IGNORE: another rank may stamp a new file first
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),))
-        row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        if row[0] != str(SCHEMA_VERSION):
-            raise CacheError(
-                f"{self.path}: cache schema v{row[0]}, this mwalign writes v{SCHEMA_VERSION}; "
-                "use another corpus.cache_path or delete the file"
-            )
+        self._db = sqlite.connect(self.path, schema=_SCHEMA, version=SCHEMA_VERSION, what="translation cache",
+                                  fix="use another corpus.cache_path or delete the file", error=CacheError)
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Translation]:
         """Cached translations for the keys that are present."""

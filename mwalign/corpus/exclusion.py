@@ -17,6 +17,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from mwalign.config import data_dir
+from mwalign.corpus.text import normalise_key
+from mwalign.ntrex import ntrex_file
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -52,9 +54,8 @@ def evaluation_sentences(root: Path | None = None) -> Iterator[str]:
     for path in sorted((root / "stsb_multi_mt").glob("data/stsb-en-*.csv")):
         for row in _csv_rows(path):
             yield from row[:2]
-    yield from _lines(root / "ntrex128" / "NTREX-128" / "newstest2019-src.eng.txt") if (
-        root / "ntrex128" / "NTREX-128" / "newstest2019-src.eng.txt"
-    ).is_file() else ()
+    if ntrex_file("eng", root).is_file():
+        yield from _lines(ntrex_file("eng", root))
     for path in sorted((root / "amazon_counterfactual").glob("data/EN*.tsv")):
         yield from _tsv_column(path, 0)
     hatecheck = root / "multihate" / "hatecheck_en" / "test_suite_cases.csv"
@@ -65,6 +66,4 @@ def evaluation_sentences(root: Path | None = None) -> Iterator[str]:
 @lru_cache(maxsize=4)
 def evaluation_keys(root: Path | None = None) -> frozenset[str]:
     """Normalised keys of :func:`evaluation_sentences` (empty when the data dir is absent)."""
-    from mwalign.corpus.sources import normalise_key
-
     return frozenset(k for k in map(normalise_key, evaluation_sentences(root)) if k)

@@ -7,15 +7,13 @@ removes them), so scoring on them measures the backends on unseen news text.
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import time
 from pathlib import Path
 
 import pandas as pd
 import sacrebleu
 
-from mwalign import languages
+from mwalign import atomic, languages
 from mwalign.config import RunConfig
 from mwalign.corpus.backends.base import BackendError, get_backend
 from mwalign.corpus.backends.reference import ntrex_file, ntrex_lines
@@ -81,11 +79,8 @@ def run_quality_study(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
         ccfg.quality_backends, ccfg.pool, ccfg.quality_sentences, cache_path_for(ccfg, Path(run_dir)),
         backend_options=neural_backend_options(ccfg), batch_size=ccfg.translate_batch_size,
     )  # fmt: skip
-    target = Path(run_dir) / "corpus" / "quality.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, suffix=".tmp", delete=False) as tmp:
-        table.to_parquet(tmp.name, index=False)
-    os.replace(tmp.name, target)
+    with atomic.atomic_path(Path(run_dir) / "corpus" / "quality.parquet") as tmp:
+        table.to_parquet(tmp, index=False)
     return table
 
 

@@ -14,7 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from mwalign.corpus.backends.base import Translation
-from mwalign.corpus.sources import Root, normalise_key
+from mwalign.corpus.sources import Root
+from mwalign.corpus.text import normalise_key
 
 FILTER_REASONS = ("backend_error", "empty", "untranslated", "length_ratio", "unknown_words", "duplicate")
 _WORD = re.compile(r"\w+")

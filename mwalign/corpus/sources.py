@@ -13,18 +13,17 @@ from __future__ import annotations
 
 import bz2
 import importlib.metadata
-import os
 import re
-import socket
-import unicodedata
 import xml.etree.ElementTree as ET
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mwalign import hub, languages
 from mwalign.config import CorpusConfig
 from mwalign.corpus.exclusion import evaluation_keys
+from mwalign.corpus.text import clean_text, normalise_key
 
 
 class SourceError(RuntimeError):
@@ -45,8 +44,6 @@ _BOUNDARY = re.compile(r"[.!?][\"'”’)]*\s+(?=[\"“‘(]?[A-Z0-9])")
 _ABBREVIATIONS = frozenset(
     "mr mrs ms dr st jr sr gen col lt sgt capt prof rev gov sen rep inc co corp ltd vs no mt ft u.s u.n e.g i.e".split()
 )
-_WHITESPACE = re.compile(r"\s+")
-_NON_WORD = re.compile(r"[\W_]+")
 
 
 def split_sentences(paragraph: str) -> list[str]:
@@ -61,16 +58,6 @@ def split_sentences(paragraph: str) -> list[str]:
         start = match.end()
     sentences.append(paragraph[start:].strip())
     return [s for s in sentences if s]
-
-
-def normalise_key(text: str) -> str:
-    """Matching key for de-duplication and overlap: case-folded letters and digits only."""
-    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
-
-
-def clean_text(text: str) -> str:
-    """NFC, one line, single spaces."""
-    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
 
 
 def decode_lines(raw: bytes, where: str, drops: Counter) -> Iterator[tuple[int, str]]:
@@ -145,7 +132,8 @@ def wordnet_examples(drops: Counter) -> Iterator[Root]:
 
 def opus_english(cfg: CorpusConfig, drops: Counter) -> Iterator[Root]:
     """English side of an OPUS corpus via ``datasets`` (hub only; the paper sampled its roots from OPUS)."""
-    require_hub(f"corpus.opus_dataset={cfg.opus_dataset}")
+    if problem := hub.unavailable_reason():  # fail fast, in one line, on offline machines
+        raise SourceError(f"corpus.opus_dataset={cfg.opus_dataset}: {problem}; use an offline corpus.source")
     import datasets
 
     pair = f"en-{_opus_partner(cfg)}"
@@ -157,20 +145,7 @@ def opus_english(cfg: CorpusConfig, drops: Counter) -> Iterator[Root]:
 
 def _opus_partner(cfg: CorpusConfig) -> str:
     # opus-100 configs are named with ISO 639-1 codes; any pool language's pair carries the English side.
-    from mwalign.corpus.backends.hf import ISO_639_1
-
-    return ISO_639_1[cfg.pool[0]]
-
-
-def require_hub(what: str, fix: str = "use an offline corpus.source") -> None:
-    """Fail fast with one line when the Hugging Face hub is unreachable (offline machines, HF_HUB_OFFLINE)."""
-    offline = any(os.environ.get(v, "0") not in ("", "0") for v in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
-    if offline:
-        raise SourceError(f"{what}: needs the Hugging Face hub but HF_HUB_OFFLINE is set; {fix}")
-    try:
-        socket.create_connection(("huggingface.co", 443), timeout=3).close()
-    except OSError:
-        raise SourceError(f"{what}: the Hugging Face hub is unreachable; {fix}") from None
+    return languages.get(cfg.pool[0], where="corpus.pool").iso639_1
 
 
 SOURCES = {"gensim-lee": gensim_lee, "gensim-wiki": gensim_wiki, "wordnet": wordnet_examples}

@@ -10,7 +10,6 @@ cache, so every rank ends with the full result.
 
 from __future__ import annotations
 
-import os
 import time
 from dataclasses import dataclass, field
 
@@ -18,6 +17,7 @@ from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
 from mwalign.corpus.cache import TranslationCache, cache_key
+from mwalign.ranks import rank_and_world
 
 
 @dataclass
@@ -30,11 +30,6 @@ class TranslateStats:
     failed: int = 0
     seconds: float = 0.0
     per_language: dict[str, dict[str, float]] = field(default_factory=dict)
-
-
-def torchrun_rank() -> tuple[int, int]:
-    """(rank, world size) from the variables ``torchrun`` sets; (0, 1) otherwise."""
-    return int(os.environ.get("RANK", "0")), int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def translate_cached(
@@ -55,7 +50,7 @@ def translate_cached(
     ``rank_world`` (default: from ``torchrun``'s RANK/WORLD_SIZE) shards the uncached sentences.
     """
     backend.check_pair(src, tgt)
-    rank, world = rank_world or torchrun_rank()
+    rank, world = rank_world or rank_and_world()
     stats = stats if stats is not None else TranslateStats()
     start = time.perf_counter()
     version = backend.version_for(src, tgt)

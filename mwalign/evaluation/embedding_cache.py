@@ -5,19 +5,27 @@ fingerprint (hash of its weights), the prompt/prefix, the maximum sequence
 length, the autocast dtype and the text itself. Two tasks that share sentences
 (Tatoeba's English sides, STS17's en-en and es-en) or a second evaluation of
 the same model therefore never re-encode. SQLite gives atomic commits, so an
-interrupted run leaves either whole rows or nothing.
+interrupted run leaves either whole rows or nothing; the file is opened by
+:func:`mwalign.sqlite.connect` (WAL, so ``torchrun`` ranks share it; versioned
+schema; retried open).
 """
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-SCHEMA_VERSION = 1
+from mwalign import sqlite
+
+SCHEMA_VERSION = 2  # v2: the schema version moved to mwalign.sqlite's meta table
+_SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dim INTEGER, vector BLOB);"
+
+
+class EmbeddingCacheError(sqlite.SQLiteError):
+    """The embedding cache file is unreadable, corrupt or from another schema; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -39,18 +47,8 @@ class EmbeddingCache:
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path)
-        self._db.execute("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT)")
-        self._db.execute("CREATE TABLE IF NOT EXISTS vectors (key BLOB PRIMARY KEY, dim INTEGER, vector BLOB)")
-        row = self._db.execute("SELECT value FROM meta WHERE name='schema'").fetchone()
-        if row is None:
-            self._db.execute("INSERT INTO meta VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
-        elif int(row[0]) != SCHEMA_VERSION:
-            raise ValueError(
-                f"{self.path}: embedding cache schema {row[0]}, expected {SCHEMA_VERSION}; delete the file"
-            )
-        self._db.commit()
+        self._db = sqlite.connect(self.path, schema=_SCHEMA, version=SCHEMA_VERSION, what="embedding cache",
+                                  fix="delete the file (it only saves encoding time)", error=EmbeddingCacheError)
         self.hits = 0
         self.misses = 0
 

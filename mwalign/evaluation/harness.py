@@ -25,10 +25,9 @@ from mteb.models.model_meta import ScoringFunction
 from mwalign import models
 from mwalign.devices import autocast, autocast_dtype, resolve_device
 from mwalign.evaluation.embedding_cache import EmbeddingCache, EncodingContext
+from mwalign.prompts import DEFAULT_PROMPTS  # noqa: F401  (re-exported: evaluation.stage reads it here)
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_PROMPTS = {"e5": "query: "}  # E5 model cards: "query: " for symmetric tasks (bitext, STS, classification)
 
 
 class ModelSpecError(ValueError):

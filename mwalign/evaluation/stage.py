@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ import mteb
 import pandas as pd
 from mteb.abstasks.abstask import AbsTask
 
+from mwalign import atomic
 from mwalign import languages as mw_languages
 from mwalign.evaluation import languages as eval_languages
 from mwalign.evaluation.embedding_cache import EmbeddingCache
@@ -165,11 +165,9 @@ def discard_results_of_other_code(results_dir: Path) -> None:
 
 
 def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
-    """Write atomically: a temp file beside the target, then ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    """Write atomically (:func:`mwalign.atomic.atomic_path`)."""
+    with atomic.atomic_path(path) as tmp:
+        frame.to_parquet(tmp, index=False)
     return path
 
 

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
+
+from mwalign import atomic
 
 CACHE_FILE = ".mwalign-fingerprint.json"
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model.bin")
@@ -63,12 +64,10 @@ def _load_cache(folder: Path) -> dict:
 
 def _save_cache(folder: Path, cache: dict) -> None:
     """Best effort: a read-only model folder just means no cache."""
-    tmp = folder / f"{CACHE_FILE}.{os.getpid()}.tmp"
     try:
-        tmp.write_text(json.dumps(cache, indent=1, sort_keys=True), encoding="utf-8")
-        os.replace(tmp, folder / CACHE_FILE)
+        atomic.write_json(folder / CACHE_FILE, cache, indent=1, sort_keys=True)
     except OSError:
-        tmp.unlink(missing_ok=True)
+        pass
 
 
 def fingerprint(path: str | Path) -> str:

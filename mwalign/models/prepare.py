@@ -13,70 +13,23 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import shutil
 import tempfile
 import time
-import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
-from importlib import metadata, util
 from pathlib import Path
 
-from mwalign import config
+from mwalign import atomic, config
 from mwalign.models.fingerprint import fingerprint
+from mwalign.models.recipes import LOCAL_MODELS
+from mwalign.models.spec import LocalModel, ModelError, Source
+
+__all__ = ["MARKER", "LocalModel", "ModelError", "Source", "build", "is_prepared", "prepare", "prepare_all",
+           "read_marker"]
 
 logger = logging.getLogger(__name__)
 
 MARKER = ".mwalign-model.json"
 RECIPE_VERSION = 1
-
-
-class ModelError(ValueError):
-    """A model name, folder or source that cannot be used; the message is one line naming it."""
-
-
-@dataclass(frozen=True)
-class Source:
-    """A file shipped inside an installed PyPI package."""
-
-    package: str  # distribution name, pinned below
-    version: str
-    module: str  # import name
-    relpath: str
-
-    def path(self) -> Path:
-        spec = util.find_spec(self.module)
-        installed = _installed_version(self.package)
-        if spec is None or not spec.submodule_search_locations or installed is None:
-            raise ModelError(f"package {self.package} is not installed; pip install {self.package}=={self.version}")
-        if installed != self.version:
-            raise ModelError(
-                f"package {self.package}=={installed} found, {self.version} expected; "
-                f"pip install {self.package}=={self.version}"
-            )
-        path = Path(next(iter(spec.submodule_search_locations))) / self.relpath
-        if not path.exists():
-            raise ModelError(f"{path}: missing from {self.package}=={self.version}; reinstall the package")
-        return path
-
-
-def _installed_version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-@dataclass(frozen=True)
-class LocalModel:
-    """An offline model: where its parts come from and how to build its folder."""
-
-    name: str
-    description: str
-    sources: dict[str, Source]
-    recipe: dict  # every parameter that changes the output
-    build: Callable[[dict[str, Path], Path, dict], None]  # (source paths, empty out dir, recipe)
 
 
 def _recipe_signature(model: LocalModel) -> dict:
@@ -135,24 +88,6 @@ def _check_loads(folder: Path, dimension: int | None) -> None:
         raise ModelError(f"{folder}: built model gives embeddings of shape {vector.shape}, expected (1, {dimension})")
 
 
-def _default_permissions(folder: Path) -> None:
-    """mkdtemp (and transformers' shard writer) make owner-only files; use the usual umask-based modes."""
-    umask = os.umask(0)
-    os.umask(umask)
-    folder.chmod(0o777 & ~umask)
-    for path in folder.rglob("*"):
-        path.chmod((0o777 if path.is_dir() else 0o666) & ~umask)
-
-
-def _install(tmp: Path, target: Path) -> None:
-    """Move a finished build into place; a stale target is swapped out first."""
-    if target.exists():
-        stale = target.with_name(f".{target.name}.stale-{uuid.uuid4().hex[:8]}")
-        os.replace(target, stale)
-        shutil.rmtree(stale, ignore_errors=True)
-    os.replace(tmp, target)
-
-
 def build(model: LocalModel, target: Path) -> Path:
     """Build ``model`` into ``target`` atomically (always rebuilds; see :func:`prepare`)."""
     sources = {key: source.path() for key, source in model.sources.items()}  # fail before heavy work
@@ -165,11 +100,11 @@ def build(model: LocalModel, target: Path) -> Path:
     try:
         start = time.perf_counter()
         model.build(sources, tmp, model.recipe)
-        _default_permissions(tmp)
+        atomic.default_permissions(tmp)  # mkdtemp and transformers' shard writer make owner-only files
         _check_loads(tmp, model.recipe.get("dimension"))
         marker = _write_marker(model, tmp, time.perf_counter() - start)
         try:
-            _install(tmp, target)
+            atomic.swap_into_place(tmp, target)
         except OSError:
             if not is_prepared(model, target):  # lost a race to a concurrent prepare: theirs is fine
                 raise
@@ -185,8 +120,6 @@ def prepare(name: str, models_dir: str | Path | None = None, *, force: bool = Fa
     Idempotent: returns at once, touching no file, if the folder already holds
     this recipe's build. ``force=True`` rebuilds regardless.
     """
-    from mwalign.models.recipes import LOCAL_MODELS
-
     if name not in LOCAL_MODELS:
         raise ModelError(f"unknown local model {name!r}; local models: {', '.join(LOCAL_MODELS)}")
     model = LOCAL_MODELS[name]
@@ -199,6 +132,4 @@ def prepare(name: str, models_dir: str | Path | None = None, *, force: bool = Fa
 
 def prepare_all(models_dir: str | Path | None = None, *, force: bool = False) -> dict[str, Path]:
     """Prepare every local model; returns name -> folder."""
-    from mwalign.models.recipes import LOCAL_MODELS
-
     return {name: prepare(name, models_dir, force=force) for name in LOCAL_MODELS}

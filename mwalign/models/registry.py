@@ -11,54 +11,16 @@ alternatives, instead of retrying for minutes.
 
 from __future__ import annotations
 
-import os
-import socket
-import threading
-from functools import lru_cache
 from pathlib import Path
-from urllib.parse import urlparse
 
+from mwalign.hub import hub_reachable
 from mwalign.models.fingerprint import weight_files
 from mwalign.models.prepare import ModelError, prepare
 from mwalign.models.recipes import LOCAL_MODELS
 
-HUB_PROBE_SECONDS = 2.0
-_OFFLINE_FLAGS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-
 
 def local_model_names() -> list[str]:
     return list(LOCAL_MODELS)
-
-
-def _env_offline() -> bool:
-    return any(os.environ.get(flag, "").strip().lower() in {"1", "true", "yes", "on"} for flag in _OFFLINE_FLAGS)
-
-
-@lru_cache(maxsize=4)
-def _endpoint_reachable(host: str, port: int) -> bool:
-    """A TCP connect to the hub with a hard deadline (DNS included: it runs in a thread)."""
-    result: list[bool] = []
-
-    def probe() -> None:
-        try:
-            with socket.create_connection((host, port), timeout=HUB_PROBE_SECONDS):
-                result.append(True)
-        except OSError:
-            result.append(False)
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(HUB_PROBE_SECONDS)
-    return bool(result and result[0])
-
-
-def hub_reachable() -> bool:
-    """False when HF_HUB_OFFLINE/TRANSFORMERS_OFFLINE is set or the hub endpoint does not answer within 2 s."""
-    if _env_offline():
-        return False
-    endpoint = urlparse(os.environ.get("HF_ENDPOINT", "https://huggingface.co"))
-    port = endpoint.port or (443 if endpoint.scheme == "https" else 80)
-    return _endpoint_reachable(endpoint.hostname or "huggingface.co", port)
 
 
 def _looks_like_path(name: str) -> bool:

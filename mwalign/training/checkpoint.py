@@ -2,14 +2,13 @@
 
 A checkpoint folder holds ``model.safetensors``, ``state.safetensors`` (optimizer tensors and the
 torch RNG) and ``state.json`` (everything else); no pickle is ever loaded. It is written to a temp
-folder and swapped in with ``os.replace``, so a kill at any moment leaves the old or the new checkpoint.
+folder and swapped in (:func:`mwalign.atomic.atomic_dir`), so a kill at any moment leaves the old or the new checkpoint.
 """
 
 from __future__ import annotations
 
 import json
 import random
-import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ import torch
 from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
 
-from mwalign.training.saving import swap_into_place
+from mwalign import atomic
 
 CHECKPOINT_DIR = "checkpoint"
 
@@ -41,9 +40,13 @@ def save_checkpoint(work_dir: Path, model: nn.Module, optimizer: torch.optim.Opt
                     state: LoopState, fingerprint: str) -> Path:
     """Write the checkpoint atomically and return its folder."""
     final = work_dir / CHECKPOINT_DIR
-    tmp = work_dir / f"{CHECKPOINT_DIR}.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
+    with atomic.atomic_dir(final) as tmp:
+        _write_checkpoint(tmp, model, optimizer, scheduler, state, fingerprint)
+    return final
+
+
+def _write_checkpoint(tmp: Path, model: nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
+                      state: LoopState, fingerprint: str) -> None:
     save_model(model, str(tmp / "model.safetensors"))
     optimizer_state = optimizer.state_dict()
     tensors = {"torch_rng": torch.get_rng_state()}
@@ -63,8 +66,6 @@ def save_checkpoint(work_dir: Path, model: nn.Module, optimizer: torch.optim.Opt
         "python_rng": random.getstate(),
     }
     (tmp / "state.json").write_text(json.dumps(meta), encoding="utf-8")
-    swap_into_place(tmp, final)
-    return final
 
 
 def has_checkpoint(work_dir: Path) -> bool:

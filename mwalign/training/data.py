@@ -80,7 +80,7 @@ def rows_from_frame(frame: pd.DataFrame, source: str) -> RowTable:
 def read_rows(path: Path) -> RowTable:
     """Read ``corpus/<name>.parquet`` (root_id, languages, sentences) into validated rows."""
     if not path.is_file():
-        raise FileNotFoundError(f"{path}: not found; run the corpus stage first (mwalign run --stage corpus)")
+        raise FileNotFoundError(f"{path}: not found; run the corpus stage first (mwalign run --only data)")
     return rows_from_frame(pd.read_parquet(path), str(path))
 
 

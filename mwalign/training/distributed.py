@@ -21,11 +21,10 @@ import torch
 import torch.distributed as dist
 from torch import nn
 
+from mwalign.ranks import rank_and_world
 
-def rank_and_world() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
+__all__ = ["average_gradients", "barrier", "broadcast_parameters", "check_data_parallel", "is_main_process",
+           "local_share", "rank_and_world"]
 
 
 def is_main_process() -> bool:

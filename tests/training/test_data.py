@@ -123,3 +123,15 @@ def test_empty_or_missing_corpus_file(tmp_path):
     pd.DataFrame({"root_id": ["a"]}).to_parquet(tmp_path / "bad.parquet")
     with pytest.raises(ValueError, match="missing columns"):
         read_rows(tmp_path / "bad.parquet")
+
+
+def test_missing_corpus_message_names_a_real_cli_flag(tmp_path):
+    # Given no corpus file, When the rows are read, Then the fix it suggests is a stage the CLI accepts
+    from mwalign.pipeline import STAGE_NAMES
+
+    with pytest.raises(FileNotFoundError) as info:
+        read_rows(tmp_path / "multiway.parquet")
+    message = str(info.value)
+    assert "mwalign run --only " in message, f"the fix must be a real `mwalign run` flag: {message}"
+    suggested = message.split("mwalign run --only ", 1)[1].rstrip(")")
+    assert suggested in STAGE_NAMES, f"suggests --only {suggested!r}; stages are {STAGE_NAMES}"

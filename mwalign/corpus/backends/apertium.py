@@ -30,6 +30,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
+from mwalign.corpus.text import flatten
 
 # Target language -> chain of Apertium modes from English (por/fra/ita pivot through Spanish).
 ROUTES: dict[str, tuple[str, ...]] = {
@@ -43,13 +44,6 @@ ROUTES: dict[str, tuple[str, ...]] = {
 }
 MODES_DIR = Path("/usr/share/apertium/modes")
 _MARKED = re.compile(r"(?<![\w*#@])([*#@])(\w[\w'’-]*)")
-_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029\x00]+")
-
-
-def flatten(text: str) -> str:
-    """One physical line per sentence: line breaks (and NUL) become single spaces."""
-    return _LINE_BREAKS.sub(" ", text).strip()
-
 
 def strip_marks(output: str, source: str) -> tuple[str, list[str]]:
     """Remove Apertium's unknown-word marks; return the clean text and the marked words.

@@ -18,15 +18,15 @@ The SQLite cache and torchrun sharding are those of every backend
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from mwalign import atomic, hub
 from mwalign.corpus.backends.base import BackendError, Translation
-from mwalign.corpus.backends.hf import HFBackend, flatten
+from mwalign.corpus.backends.hf import HFBackend
+from mwalign.corpus.text import flatten
 
 _CPU_TYPES = ("int8", "int8_float32", "float32")
 _CUDA_TYPES = ("bfloat16", "float16", "int8_float16", "float32")
@@ -77,12 +77,9 @@ class CT2Backend(HFBackend):
             return path
         from huggingface_hub import snapshot_download
 
-        from mwalign.corpus.sources import SourceError, require_hub
-
-        try:
-            require_hub(f"corpus.hf_model={self.model_name}", fix="point corpus.hf_model at a local model folder")
-        except SourceError as err:
-            raise BackendError(str(err)) from None
+        if problem := hub.unavailable_reason():
+            raise BackendError(f"corpus.hf_model={self.model_name}: {problem}; point corpus.hf_model at a local "
+                               "model folder")
         return Path(snapshot_download(self.model_name))
 
     @cached_property
@@ -102,18 +99,12 @@ class CT2Backend(HFBackend):
             return target
         from ctranslate2.converters import TransformersConverter
 
-        partial = target.with_name(f".{target.name}.partial-{os.getpid()}")
-        shutil.rmtree(partial, ignore_errors=True)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        converter = TransformersConverter(str(self._checkpoint))
         try:
-            TransformersConverter(str(self._checkpoint)).convert(str(partial), quantization=self.resolved_dtype)
-        except Exception as err:  # the converter raises plain errors for unsupported architectures
-            shutil.rmtree(partial, ignore_errors=True)
+            with atomic.atomic_dir(target) as partial:
+                converter.convert(str(partial), quantization=self.resolved_dtype, force=True)
+        except (ValueError, NotImplementedError, OSError) as err:  # unsupported architecture or unreadable files
             raise BackendError(f"corpus.hf_model={self.model_name}: CTranslate2 cannot convert it ({err})") from None
-        try:
-            os.replace(partial, target)
-        except OSError:  # another rank finished the same conversion first
-            shutil.rmtree(partial, ignore_errors=True)
         return target
 
     @cached_property

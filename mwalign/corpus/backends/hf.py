@@ -18,20 +18,10 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from mwalign import languages
+from mwalign import hub, languages
 from mwalign.devices import cpu_has_bf16
-from mwalign.corpus.backends.apertium import flatten
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
-
-# ISO 639-3 -> ISO 639-1 for M2M100 (``__es__``) and two-letter Marian targets; not in
-# mwalign.languages because only this model family and OPUS config names use them.
-ISO_639_1 = {
-    "eng": "en", "spa": "es", "por": "pt", "fra": "fr", "ita": "it", "cat": "ca", "epo": "eo", "glg": "gl",
-    "deu": "de", "nld": "nl", "pol": "pl", "ron": "ro", "ces": "cs", "tur": "tr", "fin": "fi", "hun": "hu",
-    "swe": "sv", "ind": "id", "vie": "vi", "swh": "sw", "rus": "ru", "ukr": "uk", "bul": "bg", "ell": "el",
-    "arb": "ar", "heb": "he", "pes": "fa", "hin": "hi", "ben": "bn", "tam": "ta", "tha": "th", "kor": "ko",
-    "jpn": "ja", "zho": "zh", "amh": "am",
-}  # fmt: skip
+from mwalign.corpus.text import flatten
 
 
 class HFBackend(TranslationBackend):
@@ -107,11 +97,11 @@ class HFBackend(TranslationBackend):
         """How this model is told the pair: ``{"src_lang", "forced_bos", "prefix"}`` (any may be None)."""
         vocab = self._tokenizer.get_vocab()
         source, target = languages.get(src, where=where), languages.get(tgt, where=where)
-        iso1 = ISO_639_1.get(tgt)
+        iso1 = target.iso639_1
         if source.flores in vocab or target.flores in vocab:  # NLLB / FLORES-200 codes
             return self._forced(vocab, source.flores, target.flores, where)
-        if f"__{ISO_639_1.get(src)}__" in vocab:  # M2M100
-            return self._forced(vocab, ISO_639_1.get(src), f"__{iso1}__", where)
+        if f"__{source.iso639_1}__" in vocab:  # M2M100
+            return self._forced(vocab, source.iso639_1, f"__{iso1}__", where)
         for prefix in (f">>{tgt}<<", f">>{iso1}<<"):  # multi-target Marian (opus-mt-en-ROMANCE, -en-mul)
             if prefix in vocab:
                 return {"src_lang": None, "forced_bos": None, "prefix": prefix + " "}
@@ -166,10 +156,6 @@ def _load(factory: Any, name: str) -> Any:
     except OSError:
         if Path(name).expanduser().exists():
             raise BackendError(f"corpus.hf_model={name}: local folder is not a loadable seq2seq model") from None
-    from mwalign.corpus.sources import SourceError, require_hub
-
-    try:
-        require_hub(f"corpus.hf_model={name}", fix="point corpus.hf_model at a local model folder")
-    except SourceError as err:
-        raise BackendError(str(err)) from None
+    if problem := hub.unavailable_reason():
+        raise BackendError(f"corpus.hf_model={name}: {problem}; point corpus.hf_model at a local model folder")
     return factory.from_pretrained(name)

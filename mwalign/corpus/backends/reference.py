@@ -11,21 +11,14 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from mwalign import languages
-from mwalign.config import data_dir
+from mwalign import languages, ntrex
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
-from mwalign.corpus.sources import clean_text
-
-NTREX_SUBDIR = Path("ntrex128") / "NTREX-128"
+from mwalign.corpus.text import clean_text
 
 
 def ntrex_file(lang: str, root: Path | None = None) -> Path:
     """The NTREX-128 file for an ISO 639-3 code (``eng`` is the source file)."""
-    folder = (root or data_dir()) / NTREX_SUBDIR
-    if lang == "eng":
-        return folder / "newstest2019-src.eng.txt"
-    code = languages.get(lang, where="reference backend").ntrex
-    return folder / f"newstest2019-ref.{code}.txt"
+    return ntrex.ntrex_file(languages.get(lang, where="reference backend").ntrex or lang, root)
 
 
 @lru_cache(maxsize=64)
@@ -54,11 +47,10 @@ class ReferenceBackend(TranslationBackend):
         return "MicrosoftTranslator/NTREX@8561f6a"
 
     def pairs(self) -> set[tuple[str, str]]:
-        folder = (self.root or data_dir()) / NTREX_SUBDIR
         return {
             ("eng", code)
             for code, lang in languages.LANGUAGES.items()
-            if lang.ntrex and code != "eng" and (folder / f"newstest2019-ref.{lang.ntrex}.txt").is_file()
+            if lang.ntrex and code != "eng" and ntrex.ntrex_file(lang.ntrex, self.root).is_file()
         }
 
     def _translate(self, texts: list[str], src: str, tgt: str) -> list[Translation]:

@@ -28,6 +28,7 @@ from mteb.tasks.bitext_mining.multilingual.ntrex_bitext_mining import NTREXBitex
 
 from mwalign.evaluation.tasks.hub import MirrorOrHub
 from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_lines
+from mwalign.ntrex import ntrex_dir
 
 logger = logging.getLogger(__name__)
 _FILE_CODES = {"zho_Hans": "zho-CN", "zho_Hant": "zho-TW", "eng_Latn": "src.eng"}
@@ -35,7 +36,7 @@ _FILE_CODES = {"zho_Hans": "zho-CN", "zho_Hant": "zho-TW", "eng_Latn": "src.eng"
 
 def ntrex_path(column: str):
     """The mirror file of one mteb column; NTREX writes some codes with their script (``aze-Latn``)."""
-    folder = mirror_path("ntrex128", "NTREX-128")
+    folder = ntrex_dir()
     if column == "eng_Latn":
         return folder / "newstest2019-src.eng.txt"
     code = _FILE_CODES.get(column)

@@ -1,0 +1,29 @@
+"""Text normalisation shared by the corpus sources, the translation backends and the evaluation-set exclusion.
+
+:func:`clean_text` is what a stored sentence looks like, :func:`flatten` what a backend is sent (one physical
+line), and :func:`normalise_key` the matching key for de-duplication and evaluation-set overlap.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WHITESPACE = re.compile(r"\s+")
+_NON_WORD = re.compile(r"[\W_]+")
+_LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029\x00]+")
+
+
+def normalise_key(text: str) -> str:
+    """Matching key for de-duplication and overlap: case-folded letters and digits only."""
+    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def clean_text(text: str) -> str:
+    """NFC, one line, single spaces."""
+    return _WHITESPACE.sub(" ", unicodedata.normalize("NFC", text)).strip()
+
+
+def flatten(text: str) -> str:
+    """One physical line per sentence: line breaks (and NUL) become single spaces."""
+    return _LINE_BREAKS.sub(" ", text).strip()

@@ -1,0 +1,60 @@
+"""Opening the SQLite caches (translations, embeddings) the same safe way.
+
+Every cache file is opened in WAL mode (readers never block the writer, so ``torchrun`` ranks share one
+file), with a busy timeout, and stamped with its schema version in a ``meta`` table; a file of another
+version, or one that is not SQLite, fails with one line naming the file and the fix. Ranks that open a
+brand-new file at the same instant race on the switch to WAL, and SQLite then reports "database is
+locked" at once instead of waiting on the busy timeout, so the open is retried a few times.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from pathlib import Path
+
+OPEN_ATTEMPTS = 6  # 50 ms doubling: 1.55 s in all
+BUSY_TIMEOUT_S = 60.0
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+
+
+class SQLiteError(RuntimeError):
+    """A cache file that is unreadable, corrupt or from another schema; the message names the file."""
+
+
+def connect(path: str | Path, *, schema: str, version: int, what: str, fix: str,
+            error: type[SQLiteError] = SQLiteError) -> sqlite3.Connection:
+    """Open (or create) the SQLite file ``path`` with ``schema`` (idempotent DDL) at schema ``version``.
+
+    ``what`` names the file's role in messages ("translation cache"), ``fix`` says what the user can do
+    about a file of another version; failures raise ``error`` (a :class:`SQLiteError`).
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for attempt in range(OPEN_ATTEMPTS):
+        try:
+            return _open(path, schema, version, what, fix, error)
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or attempt == OPEN_ATTEMPTS - 1:
+                raise error(f"{path}: {what} is unreadable ({err}); move it aside or delete it to rebuild") from None
+            time.sleep(0.05 * 2**attempt)
+        except sqlite3.DatabaseError as err:
+            raise error(f"{path}: {what} is unreadable ({err}); move it aside or delete it to rebuild") from None
+    raise AssertionError("unreachable")
+
+
+def _open(path: Path, schema: str, version: int, what: str, fix: str, error: type[SQLiteError]) -> sqlite3.Connection:
+    db = sqlite3.connect(path, timeout=BUSY_TIMEOUT_S)
+    try:
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_META + schema)
+        with db:  # OR IGNORE: another rank may stamp a new file first
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", (str(version),))
+        found = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+        if found != str(version):
+            raise error(f"{path}: {what} schema v{found}, this mwalign writes v{version}; {fix}")
+    except BaseException:
+        db.close()
+        raise
+    return db
