@@ -99,7 +99,8 @@ def test_bad_profile_fails_before_any_stage_runs(tmp_path):
 def test_a_version_bump_reruns_that_stage_and_downstream_only(current_run, monkeypatch):
     # Given a current run, When the evaluate stage declares a new version (its results would change)
     cfg, _, book, run_dir = current_run
-    monkeypatch.setitem(pipeline_versions().STAGE_VERSIONS, "evaluate", 2)
+    versions = pipeline_versions().STAGE_VERSIONS
+    monkeypatch.setitem(versions, "evaluate", versions["evaluate"] + 1)
     keys = pipeline.stage_keys(cfg)
     # Then evaluation and the chapters that read its scores rerun, and nothing upstream
     todo = [s.name for s in pipeline.plan(keys, run_dir, book, only=list(pipeline.STAGES), force=False)]
