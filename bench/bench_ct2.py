@@ -1,7 +1,7 @@
 """Translation engines side by side: the ``hf`` backend (transformers ``generate``) against ``ct2`` (CTranslate2).
 
 Both translate the same sentences with the same locally built NLLB-shaped model (random weights, FLORES
-language tokens; :func:`mwalign.models.synthetic.build_tiny_nllb`), greedy, into two target languages.
+language tokens; :func:`mwalign.synthetic.build_tiny_nllb`), greedy, into two target languages.
 Prints sentences per second of each, the speed-up (target >= 2x on CPU), and how many outputs of each
 engine setting equal the hf float32 ones. On a CUDA machine pass ``--device cuda``.
 
@@ -20,7 +20,7 @@ from pathlib import Path
 import torch
 
 from mwalign.corpus.backends.base import get_backend
-from mwalign.models.synthetic import WORDS, build_tiny_nllb
+from mwalign.synthetic import WORDS, build_tiny_nllb
 
 TARGETS = ("spa", "fra")
 

@@ -5,7 +5,7 @@ It needs only torch, transformers, sentence-transformers, pandas, pyarrow, safet
 data files come from an assets folder made beforehand on a machine with the full environment.
 
 1. Translate sentences with the ``hf`` backend (and ``ct2`` if CTranslate2 is installed) on a tiny
-   NLLB-shaped model (:mod:`mwalign.models.synthetic`), into two languages.
+   NLLB-shaped model (:mod:`mwalign.synthetic`), into two languages.
 2. Train a randomly initialised XLM-R-base-sized encoder (the real XLM-R tokenizer) with the multi-way
    loss: multi-way and bilingual rows, plain and GradCache, through :func:`mwalign.training.loop.train`.
 3. Score bitext mining on two Tatoeba languages with the dev metric (our own scorer).
@@ -91,7 +91,7 @@ def encoder(assets: Path, size: str, device, work: Path):
 
 def translate(texts: list[str], device, work: Path) -> dict[str, list[str]]:
     from mwalign.corpus.backends.base import get_backend
-    from mwalign.models.synthetic import build_tiny_nllb
+    from mwalign.synthetic import build_tiny_nllb
 
     model = build_tiny_nllb(work / "nllb", d_model=256, layers=3)
     engines = [("hf", {"dtype": "auto"})]

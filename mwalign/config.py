@@ -266,6 +266,9 @@ class RunConfig(StrictModel):
     name: str = Field(..., description="Profile name (letters, digits, '-', '_', '.'); "
                       "the default run directory is runs/<name>. Other run folders come from --run-dir only.")
     description: str = ""
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda|cuda:\d+)$", description="Where models train and "
+                        "encode: auto (CUDA when available), cpu, cuda or cuda:N. Like the run folder it is not "
+                        "part of any stage key; the dtype that ran is recorded with every model and score.")
     corpus: CorpusConfig = Field(default_factory=CorpusConfig)
     training: TrainingConfig = Field(default_factory=TrainingConfig)
     me5: Me5Config = Field(default_factory=Me5Config)

@@ -6,10 +6,9 @@
 ``run_sensitivity_study(cfg, run_dir)`` builds one corpus per translator for the sensitivity study.
 """
 
-from mwalign.corpus.build import run_corpus_stage
-from mwalign.corpus.quality import run_quality_study, translation_quality
-from mwalign.corpus.sensitivity import run_sensitivity_study, sensitivity_corpora
+from mwalign.lazy import exports
 
-__all__ = [
-    "run_corpus_stage", "run_quality_study", "run_sensitivity_study", "sensitivity_corpora", "translation_quality",
-]
+_EXPORTS = {"run_corpus_stage": "build", "run_quality_study": "quality", "translation_quality": "quality",
+            "run_sensitivity_study": "sensitivity", "sensitivity_corpora": "sensitivity"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = exports(__name__, _EXPORTS)

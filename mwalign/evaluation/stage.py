@@ -81,6 +81,7 @@ def evaluate(
     embedding_cache: Path | None = None,
     strict_langs: bool = True,
     exclude_sentences: frozenset[str] = frozenset(),
+    device: str = "auto",
 ) -> pd.DataFrame:
     """Evaluate every model on ``tasks`` restricted to ``langs``; return the tidy scores table.
 
@@ -107,7 +108,7 @@ def evaluate(
             names = [entry.label, str(entry.spec), entry.base, *entry.extra_names]
             encoder = CachingEncoder(resolved[entry.label], label=entry.label, cache=cache,
                                      prompt=choose_prompt(names, prompts), dtype=dtype,
-                                     max_seq_length=max_seq_length, batch_size=batch_size)
+                                     max_seq_length=max_seq_length, batch_size=batch_size, device=device)
             seen = set(seen_languages or ["eng"])
             frames.append(_evaluate_one(entry, encoder, task_objs, result_cache, results_dir, seen, bootstrap))
     finally:
@@ -238,6 +239,7 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
             prompts=ev.prompts,
             strict_langs=ev.langs is not None,
             exclude_sentences=exclude,
+            device=getattr(cfg, "device", "auto"),
         )
         for tasks, group in by_tasks.items()
     ]

@@ -1,5 +1,7 @@
 """Alignment training: the multi-way contrastive loss family, the training loop and the stage entry points."""
 
-from mwalign.training.stage import run_alignment_stage, run_me5_stage
+from mwalign.lazy import exports
 
-__all__ = ["run_alignment_stage", "run_me5_stage"]
+_EXPORTS = {"run_alignment_stage": "stage", "run_me5_stage": "stage"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = exports(__name__, _EXPORTS)

@@ -9,6 +9,7 @@ import os
 import sys
 from pathlib import Path
 
+import torch
 import torch.distributed as dist
 
 
@@ -23,7 +24,10 @@ def main(argv: list[str] | None = None) -> None:
     if "RANK" not in os.environ:  # plain python: no launcher, train in this process only
         run_alignment_stage(cfg, Path(args[1]))
         return
-    dist.init_process_group("gloo")
+    # NCCL on CUDA (each rank on its LOCAL_RANK device), gloo on CPU
+    if torch.cuda.is_available():
+        torch.cuda.set_device(int(os.environ.get("LOCAL_RANK", 0)))
+    dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
     try:
         run_alignment_stage(cfg, Path(args[1]))
     finally:

@@ -24,6 +24,7 @@ from torch import nn
 from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
+from mwalign.devices import module_device
 from mwalign.training.checkpoint import (
     CHECKPOINT_DIR,
     LoopState,
@@ -144,12 +145,13 @@ def _train_step(model, loss, batch: Batch, optimizer, scheduler, settings: Train
     """One optimiser step; a non-finite loss stops with the step and batch named."""
     model.train()
     started = time.perf_counter()
+    labels = batch.labels.to(module_device(model))  # (N_local, 3), where the embeddings are
     if settings.grad_cache_mini_batch:
-        value = grad_cache_backward(model, loss, batch.texts, batch.labels,
+        value = grad_cache_backward(model, loss, batch.texts, labels,
                                     mini_batch_size=settings.grad_cache_mini_batch, dtype=settings.dtype)
     else:
         embeddings = forward_embeddings(model, batch.texts, settings.dtype)  # (N_local, d)
-        value = loss.loss_from_embeddings(embeddings, batch.labels)
+        value = loss.loss_from_embeddings(embeddings, labels)
     if not torch.isfinite(value):
         optimizer.zero_grad(set_to_none=True)
         raise FloatingPointError(
@@ -205,13 +207,13 @@ def _prepare_reference(model, loss: MultiWayContrastiveLoss, rows: RowTable, set
         return
     path = work_dir / REFERENCE
     if path.is_file() and not fresh:  # resumed: the weights moved on, f0 must come from disk
-        loss.set_reference_embeddings(load_file(str(path))["reference"])
+        loss.set_reference_embeddings(load_file(str(path))["reference"].to(module_device(model)))
         return
     texts = [f"{settings.prompt}{s}" if settings.prompt else s for s in rows.all_sentences]
-    reference = embed_texts(model, texts, settings.dtype)  # (S, d)
+    reference = embed_texts(model, texts, settings.dtype)  # (S, d), on the model's device
     if is_main_process():
         with atomic.atomic_path(path) as tmp:
-            save_file({"reference": reference.contiguous()}, str(tmp))
+            save_file({"reference": reference.contiguous().cpu()}, str(tmp))
     loss.set_reference_embeddings(reference)
 
 

@@ -11,14 +11,18 @@ import copy
 import hashlib
 import json
 import logging
+import os
 import re
 import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pandas as pd
+import torch
 
 from mwalign.config import LossConfig, RunConfig
+from mwalign.devices import resolve_device
+from mwalign.ranks import rank_and_world
 from mwalign.corpus import sensitivity_corpora
 from mwalign.prompts import E5_QUERY
 from mwalign.training.data import RootBatchSampler, RowTable, read_rows
@@ -56,7 +60,8 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     multiway, bilingual = read_rows(corpus / "multiway.parquet"), read_rows(corpus / "bilingual.parquet")
     dev = _dev_rows(corpus, cfg.training.dev_max_rows)
     t = cfg.training
-    dtype = effective_dtype(t.dtype)
+    device = training_device(cfg)
+    dtype = effective_dtype(t.dtype, device)
     jobs = []
     for base in t.models:
         for seed in t.seeds:
@@ -75,7 +80,7 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
         if condition in cfg.corpus.sensitivity_conditions:  # first model and seed: a side study, as ablations
             jobs.append(_alignment_job(cfg, t.models[0], f"{SENSITIVITY_PREFIX}{condition}", t.seeds[0],
                                        read_rows(path), t.loss, dtype))
-    return _run_jobs(cfg, run_dir, jobs, dev, role="unaligned", dtype=dtype)
+    return _run_jobs(cfg, run_dir, jobs, dev, role="unaligned", dtype=dtype, device=device)
 
 
 def run_me5_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
@@ -92,10 +97,11 @@ def run_me5_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     multiway = _me5_rows(multiway_all.head(cfg.me5.n_rows) if cfg.me5.n_rows else multiway_all, len(bilingual_all))
     budget = multiway.pair_count
     bilingual = bilingual_all.head(budget)
-    dtype = effective_dtype(cfg.training.dtype)
+    device = training_device(cfg)
+    dtype = effective_dtype(cfg.training.dtype, device)
     jobs = [_me5_job(cfg, method, seed, rows, dtype)
             for seed in cfg.me5_seeds for method, rows in (("multiway", multiway), ("bilingual", bilingual))]
-    return _run_jobs(cfg, run_dir, jobs, dev=None, role="me5", dtype=dtype)
+    return _run_jobs(cfg, run_dir, jobs, dev=None, role="me5", dtype=dtype, device=device)
 
 
 def _me5_rows(multiway: RowTable, n_bilingual: int) -> RowTable:
@@ -137,10 +143,18 @@ def _me5_job(cfg: RunConfig, method: str, seed: int, rows: RowTable, dtype: str)
                settings, t.max_seq_length, use_dev=False)
 
 
+def training_device(cfg: RunConfig) -> torch.device:
+    """The configured device; under torchrun on CUDA each rank takes its LOCAL_RANK device."""
+    device = resolve_device(cfg.device, where="device")
+    if device.type == "cuda" and device.index is None and rank_and_world()[1] > 1:
+        device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return device
+
+
 def _run_jobs(cfg: RunConfig, run_dir: Path, jobs: list[Job], dev: RowTable | None, *, role: str,
-              dtype: str) -> pd.DataFrame:
+              dtype: str, device: torch.device) -> pd.DataFrame:
     corpus_hash = _corpus_hash(run_dir / "corpus")
-    loader = _BaseModels()
+    loader = _BaseModels(device)
     frames = []
     for base in dict.fromkeys(job.base for job in jobs):
         frames.append(_register_base(loader, base, role, run_dir, corpus_hash, dtype, cfg.training.max_seq_length))
@@ -152,8 +166,9 @@ def _run_jobs(cfg: RunConfig, run_dir: Path, jobs: list[Job], dev: RowTable | No
 class _BaseModels:
     """Loads each base model once (me5-small takes ~15 s to load) and hands out fresh copies."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: torch.device) -> None:
         self._pristine: dict[tuple[str, int], object] = {}
+        self.device = device
 
     def load(self, base: str, *, max_seq_length: int):
         from mwalign import models  # lazily: the stage validates its inputs before touching any model
@@ -161,7 +176,7 @@ class _BaseModels:
         key = (base, max_seq_length)
         if key not in self._pristine:
             self._pristine[key] = models.load(base, max_seq_length=max_seq_length)
-        return copy.deepcopy(self._pristine[key])
+        return copy.deepcopy(self._pristine[key]).to(self.device)
 
 
 def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash: str) -> pd.DataFrame:

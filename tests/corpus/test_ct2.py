@@ -6,7 +6,7 @@ import pytest
 
 from mwalign.corpus.backends.base import BackendError, get_backend
 from mwalign.corpus.backends.hf import HFBackend
-from mwalign.models.synthetic import SENTENCES, build_tiny_nllb
+from mwalign.synthetic import SENTENCES, build_tiny_nllb
 
 ctranslate2 = pytest.importorskip("ctranslate2")
 

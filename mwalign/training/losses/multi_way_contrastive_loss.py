@@ -280,8 +280,9 @@ def _gather_global_batch(embeddings: Tensor, labels: Tensor) -> tuple[Tensor, di
     import torch.distributed.nn as dist_nn
 
     rank, world = dist.get_rank(), dist.get_world_size()
-    sizes = [torch.zeros(1, dtype=torch.long) for _ in range(world)]
-    dist.all_gather(sizes, torch.tensor([len(labels)]))
+    # every collective's tensors live on the embeddings' device (NCCL takes CUDA tensors only)
+    sizes = [torch.zeros(1, dtype=torch.long, device=labels.device) for _ in range(world)]
+    dist.all_gather(sizes, torch.tensor([len(labels)], device=labels.device))
     if len({int(size) for size in sizes}) != 1:
         raise ValueError(f"MultiWayContrastiveLoss: ranks hold different sentence counts {[int(s) for s in sizes]}; "
                          "use rows with the same k on every rank")
