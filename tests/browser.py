@@ -118,3 +118,17 @@ def problems(report: dict) -> list[str]:
         "NaN or missing-value marker in a table": report["missing_values"],
     }
     return [f"{rule}: {found}" for rule, found in rules.items() if found]
+
+
+def book_pages(html: Path) -> list[Path]:
+    """Every page a reader can open: the book's pages and chapters, and index.html (a redirect to the front page)."""
+    return sorted(html.glob("book/**/*.html")) + [html / "index.html"]
+
+
+def inspect_book(html: Path) -> dict[str, dict]:
+    """:func:`inspect_page` over :func:`book_pages`, keyed by page name."""
+    driver = open_browser()
+    try:
+        return {page.stem: inspect_page(driver, page) for page in book_pages(html)}
+    finally:
+        driver.quit()
