@@ -23,8 +23,13 @@ if (!window.MathJax || !MathJax.startup) { done(-1); return; }
 MathJax.startup.promise.then(() => done(document.querySelectorAll('mjx-container').length));
 """
 _TEXT = "return document.querySelector('main, article, body').innerText;"
-# Everything published, hidden cells included (a collapsed cell's path is still in the page).
-_ALL_TEXT = "return document.querySelector('main, article, body').textContent;"
+# Everything published, hidden cells included (a collapsed cell's path is still in the page), less the elements
+# matching arguments[0] (a CSS selector; '' leaves nothing out).
+_ALL_TEXT = """
+const page = document.querySelector('main, article, body').cloneNode(true);
+if (arguments[0]) page.querySelectorAll(arguments[0]).forEach(e => e.remove());
+return page.textContent;
+"""
 _UNTYPESET_MATH = ("return [...document.querySelectorAll('.math')]"
                    ".filter(m => !m.querySelector('mjx-container')).length;")
 # Paragraphs only: a code block may hold a pipe, a reader's text may not hold a table's source.
@@ -73,13 +78,16 @@ def _settle(driver, timeout: float = 10.0) -> None:
         time.sleep(0.3)
 
 
-def inspect_page(driver, page: Path, machine_paths: tuple[str, ...] = MACHINE_PATHS) -> dict:
-    """What a reader would see broken on ``page``: see :func:`problems` for the rules."""
+def inspect_page(driver, page: Path, machine_paths: tuple[str, ...] = MACHINE_PATHS, paths_unchecked: str = "") -> dict:
+    """What a reader would see broken on ``page``: see :func:`problems` for the rules.
+
+    ``paths_unchecked`` is a CSS selector of elements whose text may name a machine path (none by default).
+    """
     driver.get(page.as_uri())
     _settle(driver)
     math = driver.execute_async_script(_WAIT_FOR_MATH)
     text = driver.execute_script(_TEXT)
-    published = driver.execute_script(_ALL_TEXT)
+    published = driver.execute_script(_ALL_TEXT, paths_unchecked)
     outputs = driver.execute_script(_OUTPUT_TEXTS)
     here = Path(unquote(urlparse(driver.current_url).path)).parent  # after redirects (the book's index.html)
     dead = []
@@ -125,10 +133,10 @@ def book_pages(html: Path) -> list[Path]:
     return sorted(html.glob("book/**/*.html")) + [html / "index.html"]
 
 
-def inspect_book(html: Path) -> dict[str, dict]:
+def inspect_book(html: Path, paths_unchecked: str = "") -> dict[str, dict]:
     """:func:`inspect_page` over :func:`book_pages`, keyed by page name."""
     driver = open_browser()
     try:
-        return {page.stem: inspect_page(driver, page) for page in book_pages(html)}
+        return {page.stem: inspect_page(driver, page, paths_unchecked=paths_unchecked) for page in book_pages(html)}
     finally:
         driver.quit()
