@@ -72,6 +72,9 @@ def budget_table(data: CorpusData) -> pd.DataFrame:
     return pd.DataFrame({"multi-way": summarise(data.multiway), "bilingual En-X": summarise(data.bilingual)}).T
 
 
+NO_TRANSLATION_NOTE = "no kept translation of that root into that language."
+
+
 def sample_rows(data: CorpusData, n: int = 4) -> pd.DataFrame:
     """The first ``n`` roots with every kept translation (one column per language)."""
     return data.translations.head(n).set_index("root_id").T

@@ -64,8 +64,16 @@ def regenerate_command(cfg: RunConfig, run_dir: Path, stage: str, overrides: dic
     parts = ["mwalign run", f"--profile {cfg.name}", f"--only {stage}"]
     parts += [f"--set {shlex.quote(f'{key}={value}')}" for key, value in _flat_overrides(overrides or {})]
     if Path(run_dir).resolve() != run_dir_for(cfg).resolve():
-        parts.append(f"--run-dir {shlex.quote(str(run_dir))}")
+        parts.append(f"--run-dir {_run_dir_argument(Path(run_dir))}")
     return " ".join(parts)
+
+
+def _run_dir_argument(run_dir: Path) -> str:
+    """A run dir inside the repository, relative to it; elsewhere a placeholder (a page names no machine path)."""
+    try:
+        return shlex.quote(str(run_dir.resolve().relative_to(REPO_ROOT)))
+    except ValueError:
+        return "RUN_DIR"
 
 
 def _flat_overrides(overrides: dict[str, Any], prefix: str = "") -> list[tuple[str, str]]:

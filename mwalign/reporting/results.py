@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from mwalign.config import RunConfig
 from mwalign.evaluation.scores import summarize_seeds
+from mwalign.reporting.tables import NOT_APPLICABLE, readable
 from mwalign.training.stage import SENSITIVITY_PREFIX  # translator-<condition>: a side study, not an ablation
 
 MAIN_METHODS = ["base", "bilingual", "multiway"]
@@ -24,6 +26,16 @@ PAPER_CLAIMS = {"BitextMining": 21.3, "STS": 5.3, "Classification": 28.4}
 ME5_CLAIMS = {"BitextMining": None}
 ROLE_CLAIMS = {"unaligned": PAPER_CLAIMS, "me5": ME5_CLAIMS}
 ROLE_NAMES = {"unaligned": "unaligned encoder (paper: XLM-R, mBERT)", "me5": "mE5 (already aligned)"}
+ROLE_SHORT = {"unaligned": "the unaligned encoder", "me5": "mE5"}
+
+
+def not_scored_note(cfg: RunConfig) -> str:
+    """Why a per-model score table has empty cells, from the profile: roles scored on fewer tasks, ablations."""
+    limited = [f"{ROLE_SHORT[role]} on {', '.join(tasks)} only"
+               for role, tasks in sorted(cfg.evaluation.role_tasks.items())]
+    reasons = [f"not evaluated: the profile scores {'; '.join(limited)} (evaluation.role_tasks)"] if limited else []
+    reasons.append("ablations and translator conditions are trained for the unaligned encoder only")
+    return "; ".join(reasons) + "."
 
 
 def load_data(run_dir: Path) -> pd.DataFrame:
@@ -134,14 +146,15 @@ def claims_table(scores: pd.DataFrame, role: str | None = "unaligned") -> pd.Dat
                     "seeds": row["seeds"], "verdict": verdict(claim, row["gain %"], row["ci low"], row["ci high"]),
                 })  # fmt: skip
             if matched.empty:
-                rows.append({"role": claim_role, "task type": task_type, "model": "-", "paper gain %": paper,
-                             "verdict": "not evaluated"})
-    return pd.DataFrame(rows)
+                rows.append({"role": claim_role, "task type": task_type, "model": NOT_APPLICABLE,
+                             "paper gain %": paper, "verdict": "not evaluated"})
+    table = pd.DataFrame(rows)
+    return table.astype({"seeds": "Int64"}) if "seeds" in table else table  # a 'not evaluated' row keeps counts whole
 
 
 def headline_markdown(scores: pd.DataFrame) -> str:
     """The claims table as GitHub Markdown (the README's generated headline)."""
-    table = claims_table(scores, role=None).fillna("-")
+    table = readable(claims_table(scores, role=None))
     table["role"] = table["role"].map(ROLE_NAMES)
     columns = ["role", "task type", "model", "paper gain %", "measured gain %", "95% CI", "seeds", "verdict"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -175,7 +188,7 @@ def plot_claims(scores: pd.DataFrame):
 
 
 def _format_ci(low: float, high: float) -> str:
-    return "-" if np.isnan(low) else f"[{low:.1f}, {high:.1f}]"
+    return NOT_APPLICABLE if np.isnan(low) else f"[{low:.1f}, {high:.1f}]"
 
 
 def ablation_table(scores: pd.DataFrame) -> pd.DataFrame:

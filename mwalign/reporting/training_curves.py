@@ -10,6 +10,9 @@ import pandas as pd
 
 TRAINING_FIELDS = {"rows": "rows", "pairs": "positive pairs", "steps": "steps", "best_step": "best step",
                    "best_dev_accuracy": "best dev accuracy"}
+INTEGER_COLUMNS = ("seed", "rows", "positive pairs", "steps", "best step")
+NOT_TRAINED_NOTE = ("not applicable: the base model is not trained (no seed, rows or steps); a model whose run "
+                    "ended before its first dev evaluation (training.eval_every) records no best step.")
 
 
 def models_table(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
@@ -24,7 +27,8 @@ def models_table(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
         row = {k: entry[k] for k in ("label", "method", "seed", "dtype")}
         row.update({label: record.get(key) for key, label in TRAINING_FIELDS.items()})
         rows.append(row)
-    return pd.DataFrame(rows).set_index("label")
+    table = pd.DataFrame(rows).set_index("label")
+    return table.astype({c: "Int64" for c in INTEGER_COLUMNS})  # the base model's gaps keep counts whole
 
 
 def load_data(run_dir: Path) -> pd.DataFrame:

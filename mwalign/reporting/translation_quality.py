@@ -14,6 +14,9 @@ def load_data(run_dir: Path) -> pd.DataFrame:
     return pd.read_parquet(path)
 
 
+NOT_USED_NOTE = "not applicable: the profile does not translate that language with that backend."
+
+
 def table(quality: pd.DataFrame) -> pd.DataFrame:
     """chrF and BLEU per language (rows) and backend (columns)."""
     wide = quality.pivot_table(index="language", columns="backend", values=["chrF", "BLEU"])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mwalign.config import load_config, run_dir_for
+from mwalign.config import REPO_ROOT, load_config, run_dir_for
 from mwalign.reporting import provenance
 
 
@@ -19,8 +19,16 @@ def test_caption_carries_provenance_and_the_regenerating_command(tmp_path):
     # And the command reruns exactly this stage with the same parameters, pasteable into a shell
     assert text.endswith(
         "*Regenerate:* `mwalign run --profile smoke --only train --set 'training.seeds=[0, 1]' "
-        f"--set training.loss.anchors=english --run-dir '{tmp_path / 'my run'}'`"
+        "--set training.loss.anchors=english --run-dir RUN_DIR`"
     ), text
+    # And a run dir outside the repository is a placeholder: a published page names no path of the build machine
+    assert str(tmp_path) not in text
+
+
+def test_run_dir_inside_the_repository_is_given_relative_to_it():
+    cfg = load_config("cpu")
+    command = provenance.regenerate_command(cfg, REPO_ROOT / "runs" / "my run", "results")
+    assert command == "mwalign run --profile cpu --only results --run-dir 'runs/my run'", command
 
 
 def test_default_run_dir_and_no_overrides_give_the_short_command():
