@@ -58,24 +58,9 @@ def choose_prompt(names: list[str], prompts: dict[str, str]) -> str:
     return ""
 
 
-class _DropDefaultPromptNotice(logging.Filter):
-    """sentence-transformers announces a model's ``default_prompt_name`` (mE5: "query") at load time.
-
-    The notice does not apply here: ``encode`` always passes ``prompt=""`` and the
-    prefix comes from ``context.prompt`` alone (it is part of the cache key).
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith("Default prompt name is set to")
-
-
 def load_sentence_transformer(resolved: Path | str, max_seq_length: int, device: Any = "cpu") -> Any:
-    notice_filter, st_logger = _DropDefaultPromptNotice(), logging.getLogger("sentence_transformers.base.model")
-    st_logger.addFilter(notice_filter)
-    try:
-        return models.load(resolved, max_seq_length=max_seq_length).to(device)
-    finally:
-        st_logger.removeFilter(notice_filter)
+    # ``encode`` always passes prompt="": the prefix comes from ``context.prompt`` alone (part of the cache key)
+    return models.load(resolved, max_seq_length=max_seq_length).to(device)
 
 
 def _similarity_name(resolved: Path | str) -> ScoringFunction:

@@ -11,6 +11,7 @@ alternatives, instead of retrying for minutes.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from mwalign.hub import hub_reachable
@@ -61,6 +62,17 @@ def _load_hub(model_id: str):
     )
 
 
+def _construct(name_or_path: str | Path):
+    from sentence_transformers import SentenceTransformer
+
+    kind, target = resolve(name_or_path)
+    if kind == "local":
+        return SentenceTransformer(str(prepare(target)))
+    if kind == "path":
+        return SentenceTransformer(target)
+    return _load_hub(target)
+
+
 def _position_limit(model) -> int | None:
     """Longest input the encoder's position table allows (RoBERTa reserves pad_token_id + 1 slots)."""
     config = getattr(getattr(model[0], "auto_model", None), "config", None)
@@ -72,19 +84,27 @@ def _position_limit(model) -> int | None:
     return positions
 
 
+class _DropDefaultPromptNotice(logging.Filter):
+    """sentence-transformers announces a model's ``default_prompt_name`` (mE5: "query") at load time.
+
+    The notice does not apply to mwalign: training and evaluation pass their prompt explicitly
+    (evaluation with ``prompt=""`` after prefixing), so it would only reach the chapters as noise.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Default prompt name is set to")
+
+
 def load(name_or_path: str | Path, *, max_seq_length: int | None = None):
     """A ``SentenceTransformer`` for a local name, a model folder or a hub id (see module doc)."""
-    from sentence_transformers import SentenceTransformer
-
     if max_seq_length is not None and (not isinstance(max_seq_length, int) or max_seq_length < 1):
         raise ModelError(f"max_seq_length={max_seq_length!r}: expected a positive integer")
-    kind, target = resolve(name_or_path)
-    if kind == "local":
-        model = SentenceTransformer(str(prepare(target)))
-    elif kind == "path":
-        model = SentenceTransformer(target)
-    else:
-        model = _load_hub(target)
+    notice, st_logger = _DropDefaultPromptNotice(), logging.getLogger("sentence_transformers.base.model")
+    st_logger.addFilter(notice)
+    try:
+        model = _construct(name_or_path)
+    finally:
+        st_logger.removeFilter(notice)
     if max_seq_length is not None:
         limit = _position_limit(model)
         if limit is not None and max_seq_length > limit:
