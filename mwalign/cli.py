@@ -91,7 +91,7 @@ def cmd_models(args: argparse.Namespace) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="mwalign", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="mwalign", description=__doc__.splitlines()[0], allow_abbrev=False)
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute the notebooks with papermill, skipping unchanged stages, and build the book")
@@ -128,6 +128,8 @@ def build_parser() -> argparse.ArgumentParser:
     prepare = models_sub.add_parser("prepare", help="convert/copy the offline models into the models cache (idempotent)")
     prepare.add_argument("names", nargs="*", help="me5-small, minilm-en, tiny-xlmr (default: all)")
     prepare.set_defaults(func=cmd_models)
+    for subparser in [*sub.choices.values(), *models_sub.choices.values()]:
+        subparser.allow_abbrev = False  # `--profil smoke` is an error, not `--profile smoke`
     return parser
 
 

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mwalign import cli
 from mwalign.config import REPO_ROOT
 from mwalign.pipeline import STAGES
@@ -62,3 +64,12 @@ def test_console_script_is_installed():
     assert SCRIPT.is_file(), f"{SCRIPT}: console script missing; pip install -e ."
     out = _mwalign("run", "--help")
     assert out.returncode == 0 and "--profile" in out.stdout, out.stderr
+
+
+def test_abbreviated_flags_are_errors_not_guesses(capsys):
+    # Given an abbreviation of --profile, When the CLI parses it, Then it is refused rather than expanded
+    from mwalign import cli
+
+    with pytest.raises(SystemExit) as exit_info:
+        cli.build_parser().parse_args(["run", "--profil", "smoke"])
+    assert exit_info.value.code == 2 and "unrecognized arguments: --profil" in capsys.readouterr().err

@@ -89,8 +89,8 @@ def test_me5_stage_trains_every_seed(run_dir, copy_model):
     assert s0 != s1, "seeds must change the batches and hence the weights"
 
 
-def test_sensitivity_corpora_are_trained_as_translator_models(run_dir, copy_model, fixture_lines):
-    # Given two translation-sensitivity corpora from the corpus stage (same roots, different translations)
+def _two_conditions(run_dir, copy_model, fixture_lines):
+    """Two translation-sensitivity corpora as the corpus stage writes them (same roots, other translations)."""
     folder = run_dir / "corpus" / "sensitivity"
     folder.mkdir()
     train = {code: lines[:16] for code, lines in fixture_lines.items()}
@@ -98,6 +98,12 @@ def test_sensitivity_corpora_are_trained_as_translator_models(run_dir, copy_mode
     corpus_frame(train, ["eng", "spa"]).to_parquet(folder / "mt.parquet")
     cfg = _smoke(copy_model())
     cfg.corpus.sensitivity_conditions = {"human": ["reference"], "mt": ["apertium"]}
+    return cfg, folder, train
+
+
+def test_sensitivity_corpora_are_trained_as_translator_models(run_dir, copy_model, fixture_lines):
+    # Given two translation-sensitivity corpora from the corpus stage (same roots, different translations)
+    cfg, _, _ = _two_conditions(run_dir, copy_model, fixture_lines)
     # When the alignment stage runs
     run_alignment_stage(cfg, run_dir)
     # Then each condition yields one first-seed model trained on its own rows
@@ -111,13 +117,7 @@ def test_sensitivity_corpora_are_trained_as_translator_models(run_dir, copy_mode
 
 def test_a_retranslated_condition_is_retrained_under_its_old_name(run_dir, copy_model, fixture_lines):
     # Given a finished sensitivity study with two conditions
-    folder = run_dir / "corpus" / "sensitivity"
-    folder.mkdir()
-    train = {code: lines[:16] for code, lines in fixture_lines.items()}
-    corpus_frame(train, FIXTURE_LANGUAGES).to_parquet(folder / "human.parquet")
-    corpus_frame(train, ["eng", "spa"]).to_parquet(folder / "mt.parquet")
-    cfg = _smoke(copy_model())
-    cfg.corpus.sensitivity_conditions = {"human": ["reference"], "mt": ["apertium"]}
+    cfg, folder, train = _two_conditions(run_dir, copy_model, fixture_lines)
     run_alignment_stage(cfg, run_dir)
     info = {c: run_dir / "models" / f"tiny-translator-{c}-s0" / "mwalign_training.json" for c in ("human", "mt")}
     stamps = {c: path.stat().st_mtime_ns for c, path in info.items()}
