@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
 from mwalign import languages, models
 from mwalign.corpus.backends.reference import ntrex_file, ntrex_lines
+from mwalign.devices import autocast, autocast_dtype
 
 FIRST_LINE = 1000  # a block of NTREX lines away from the ones chapter 01 translates
 
@@ -46,7 +46,7 @@ def load_data(run_dir: Path, langs: list[str], *, role: str = "unaligned", n_sen
     embeddings = {}
     for entry in chosen:
         model = models.load(Path(run_dir) / entry["path"])
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=dtype == "bf16"):
+        with autocast(model.device, autocast_dtype(model.device, dtype)):
             embeddings[entry["label"]] = {
                 lang: model.encode(lines, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
                 for lang, lines in texts.items()
