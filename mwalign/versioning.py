@@ -26,7 +26,8 @@ from pathlib import Path
 
 # One entry per pipeline stage. Bump when the stage's outputs would change; say so in the commit.
 STAGE_VERSIONS: dict[str, int] = {
-    "data": 1,  # corpus bytes: roots, exclusion, translation, filters, budgets, sensitivity corpora
+    "data": 2,  # corpus bytes: roots, exclusion, translation, filters, budgets, sensitivity corpora.
+    # 2: the matching key deletes marks inside words ("don't" = "dont"), so more evaluation copies are excluded
     "train": 1,  # alignment models' weights, training logs and the training chapter
     "me5": 1,  # mE5 fine-tuning weights and its chapter
     "evaluate": 2,  # embeddings, scores and the evaluation chapter. 2: mE5 texts carry the query: prefix once

@@ -11,12 +11,18 @@ import unicodedata
 
 _WHITESPACE = re.compile(r"\s+")
 _NON_WORD = re.compile(r"[\W_]+")
+_IN_WORD_MARKS = re.compile(r"(?<=\w)[^\w\s]+(?=\w)")  # don't, 3,000, e.g: marks inside a word
 _LINE_BREAKS = re.compile(r"[\r\n\v\f\x1c-\x1e\x85\u2028\u2029\x00]+")
 
 
 def normalise_key(text: str) -> str:
-    """Matching key for de-duplication and overlap: case-folded letters and digits only."""
-    return _NON_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+    """Matching key for de-duplication and overlap: case-folded letters and digits only.
+
+    Marks inside a word are deleted ("don't" and "dont", "3,000" and "3000" match); other punctuation
+    separates words, so "a b" and "ab" stay apart.
+    """
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _NON_WORD.sub(" ", _IN_WORD_MARKS.sub("", folded)).strip()
 
 
 def clean_text(text: str) -> str:

@@ -61,7 +61,7 @@ def _variants(text):
 
 def test_training_roots_never_overlap_evaluation_sets(data_dir, monkeypatch):
     # Given the Lee corpus with evaluation sentences planted in it: one per evaluation set in every variant,
-    # plus decomposed accents (NFD) and a ligature (NFKC) on sentences that have them
+    # plus decomposed accents (NFD), a ligature (NFKC) and a contraction without its apostrophe
     from mwalign.corpus import sources
 
     planted = {}
@@ -72,6 +72,8 @@ def test_training_roots_never_overlap_evaluation_sets(data_dir, monkeypatch):
     ligature = _evaluation_sentence(data_dir, *EVALUATION_PICKS["tatoeba"], accept=lambda t: "fi" in t)
     planted["plant:ntrex:decomposed accents (NFD)"] = unicodedata.normalize("NFD", accented)
     planted["plant:tatoeba:ligature (NFKC)"] = ligature.replace("fi", "\ufb01")
+    contraction = _evaluation_sentence(data_dir, *EVALUATION_PICKS["tatoeba"], accept=lambda t: re.search(r"\w'\w", t))
+    planted["plant:tatoeba:in-word marks dropped"] = re.sub(r"(?<=\w)'(?=\w)", "", contraction)  # don't -> dont
     assert planted["plant:ntrex:decomposed accents (NFD)"] != accented, "the NFD plant must differ from its source"
     lee = sources.SOURCES["gensim-lee"]
     _, baseline = load_roots(CorpusConfig(source="gensim-lee"))
