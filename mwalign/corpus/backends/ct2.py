@@ -114,10 +114,6 @@ class CT2Backend(HFBackend):
         return self._ct2.Translator(str(self.converted), device=device, device_index=index,
                                     compute_type=self.resolved_dtype)
 
-    @property
-    def preferred_batch_size(self) -> int | None:
-        return None
-
     def _translate(self, texts: list[str], src: str, tgt: str) -> list[Translation]:
         return self.translate_targets(texts, src, [tgt])[tgt]
 
