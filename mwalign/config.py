@@ -144,6 +144,45 @@ class LossConfig(StrictModel):
     )
 
 
+class ControlModel(StrictModel):
+    """A base encoder trained with both methods and shown as a row, but kept out of the verdicts."""
+
+    model: str = Field(..., description="Base encoder (local name or hub id), e.g. minilm-en.")
+    seeds: list[int] = Field([0], min_length=1, description="Seeds (a control usually runs one).")
+    label: str = Field(..., min_length=1, description="What the row controls for, e.g. 'no multilingual pretraining'.")
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_in_range(cls, seeds: list[int]) -> list[int]:
+        return _check_seeds(seeds)
+
+
+class ScalingConfig(StrictModel):
+    """Beyond the paper: the multi-way gain at several corpus sizes (nested prefixes of the training rows)."""
+
+    fractions: list[float] = Field(
+        ..., min_length=2, description="Shares of the training rows, e.g. [0.111, 0.333, 1.0]: the first share of "
+        "the multi-way and of the bilingual rows (nested), so corpus.budget's rule holds at every size. 1.0 reuses "
+        "the headline models of the same seeds."
+    )
+    seeds: list[int] = Field(..., min_length=1, description="Seeds at every size (>= 3 for t-intervals).")
+
+    @field_validator("fractions")
+    @classmethod
+    def _fractions_valid(cls, fractions: list[float]) -> list[float]:
+        bad = [f for f in fractions if not 0 < f <= 1]
+        if bad:
+            raise ValueError(f"{bad}: each fraction must be in (0, 1]")
+        if len(set(fractions)) != len(fractions):
+            raise ValueError(f"{fractions}: fractions repeat")
+        return sorted(fractions)
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_in_range(cls, seeds: list[int]) -> list[int]:
+        return _check_seeds(seeds)
+
+
 class TrainingConfig(StrictModel):
     """Stage 02: alignment training of the unaligned-encoder role (XLM-R/mBERT in the paper)."""
 
@@ -180,6 +219,16 @@ class TrainingConfig(StrictModel):
     dev_max_rows: int | None = Field(
         200, ge=2, description="Dev rows used for the early-stopping bitext metric (None: all)."
     )
+    temperature_grid: list[float] | None = Field(
+        None, min_length=2, description="Temperatures tried per base model (None: loss.temperature). Each gets a "
+        "short multi-way run (first seed, temperature_grid_steps steps); the one with the best dev accuracy "
+        "(ties: the earlier in the list) trains every model of that base, both methods alike."
+    )
+    temperature_grid_steps: int = Field(50, ge=1, description="Optimiser steps of each temperature-grid run.")
+    controls: list[ControlModel] = Field(
+        [], description="Extra base encoders trained with both methods and shown as rows, not used for verdicts."
+    )
+    scaling: ScalingConfig | None = Field(None, description="The scaling study (None: off).")
 
     @field_validator("seeds")
     @classmethod
@@ -196,6 +245,15 @@ class TrainingConfig(StrictModel):
     def _batch_for_negatives(self) -> "TrainingConfig":
         if self.batch_size < 2:
             raise ValueError("training.batch_size must be >= 2 for in-batch negatives")
+        bad = [t for t in self.temperature_grid or [] if not t > 0]
+        if bad:
+            raise ValueError(f"training.temperature_grid: {bad} must be > 0")
+        clash = [c.model for c in self.controls if c.model in self.models]
+        if clash:
+            raise ValueError(f"training.controls: {clash} already in training.models; a control is another encoder")
+        if self.scaling and 1.0 in self.scaling.fractions and not set(self.scaling.seeds) <= set(self.seeds):
+            raise ValueError(f"training.scaling.seeds {self.scaling.seeds}: fraction 1.0 reuses the headline models, "
+                             f"so the seeds must be among training.seeds {self.seeds}")
         return self
 
 

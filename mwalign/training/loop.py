@@ -77,13 +77,24 @@ class TrainSettings:
     show_progress: bool = True
 
 
+StopReason = Literal["patience", "epochs", "max_steps"]
+
+
 @dataclass(frozen=True)
 class TrainResult:
+    """How a run ended: ``steps`` run (the stop step), the best dev evaluation and why it stopped.
+
+    ``stop_reason``: ``patience`` (``patience`` evaluations without a new best), ``max_steps`` (the step cap
+    came before the epoch cap) or ``epochs`` (all epochs ran). ``history`` is the dev curve.
+    """
+
     steps: int
     best_metric: float | None
     best_step: int | None
     stopped_early: bool
     history: list[dict[str, Any]]
+    stop_reason: StopReason = "epochs"
+    epochs_run: float = 0.0
 
 
 StepHook = Callable[[int, dict[str, Any]], None]
@@ -137,7 +148,15 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
     if state.best_step is not None:
         load_model(model, str(work_dir / BEST_WEIGHTS))
     _set_attention(model, loaded_attention)
-    return TrainResult(state.step, state.best_metric, state.best_step, state.stopped_early, list(state.history))
+    return TrainResult(state.step, state.best_metric, state.best_step, state.stopped_early, list(state.history),
+                       _stop_reason(state, sampler, settings), round(state.step / len(sampler), 3))
+
+
+def _stop_reason(state: LoopState, sampler: RootBatchSampler, settings: TrainSettings) -> StopReason:
+    if state.stopped_early:
+        return "patience"
+    capped = settings.max_steps is not None and settings.max_steps < len(sampler) * settings.epochs
+    return "max_steps" if capped else "epochs"
 
 
 def _train_step(model, loss, batch: Batch, optimizer, scheduler, settings: TrainSettings, state: LoopState,

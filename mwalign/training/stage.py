@@ -37,6 +37,7 @@ from mwalign.versioning import code_key
 logger = logging.getLogger(__name__)
 ANCHOR_ABLATIONS = {"english-anchors": "english", "non-english-anchors": "non-english"}
 SENSITIVITY_PREFIX = "translator-"  # method of the sensitivity study's models: translator-<condition>
+SCALING_INFIX = "-f"  # method of the scaling study's models: multiway-f0.333, bilingual-f0.333
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,8 @@ class Job:
 
 
 def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
-    """Train multi-way and bilingual models per base model and seed, plus ablations; update index.json."""
+    """Train multi-way and bilingual models per base model and seed, plus ablations, controls and the scaling
+    study; update index.json."""
     run_dir = Path(run_dir)
     corpus = run_dir / "corpus"
     multiway, bilingual = read_rows(corpus / "multiway.parquet"), read_rows(corpus / "bilingual.parquet")
@@ -62,25 +64,94 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     t = cfg.training
     device = training_device(cfg)
     dtype = effective_dtype(t.dtype, device)
+    losses = _chosen_losses(cfg, run_dir, multiway, dev, dtype, device)
     jobs = []
     for base in t.models:
+        loss = losses[base]
         for seed in t.seeds:
-            jobs.append(_alignment_job(cfg, base, "multiway", seed, multiway, t.loss, dtype))
-            jobs.append(_alignment_job(cfg, base, "bilingual", seed, bilingual, t.loss, dtype))
-        for ablation in t.ablations:
-            rows, loss = multiway, t.loss
-            if ablation in ANCHOR_ABLATIONS:
-                loss = t.loss.model_copy(update={"anchors": ANCHOR_ABLATIONS[ablation]})
-            elif ablation in ABLATION_VARIANTS:
-                train_roots = set(multiway.root_ids) | set(bilingual.root_ids)
-                rows = derive_variant(ablation, corpus / "translations.parquet", train_roots,
-                                      bilingual.pair_count, t.seeds[0], k=cfg.corpus.k, sub_pool=t.sub_pool)
-            jobs.append(_alignment_job(cfg, base, ablation, t.seeds[0], rows, loss, dtype))
+            jobs.append(_alignment_job(cfg, base, "multiway", seed, multiway, loss, dtype))
+            jobs.append(_alignment_job(cfg, base, "bilingual", seed, bilingual, loss, dtype))
+        jobs += _ablation_jobs(cfg, base, corpus, multiway, bilingual, loss, dtype)
+        jobs += _scaling_jobs(cfg, base, multiway, bilingual, loss, dtype)
+    for control in t.controls:
+        for seed in control.seeds:
+            jobs.append(_alignment_job(cfg, control.model, "multiway", seed, multiway, losses[control.model], dtype))
+            jobs.append(_alignment_job(cfg, control.model, "bilingual", seed, bilingual, losses[control.model],
+                                       dtype))
     for condition, path in sensitivity_corpora(run_dir).items():
         if condition in cfg.corpus.sensitivity_conditions:  # first model and seed: a side study, as ablations
             jobs.append(_alignment_job(cfg, t.models[0], f"{SENSITIVITY_PREFIX}{condition}", t.seeds[0],
-                                       read_rows(path), t.loss, dtype))
+                                       read_rows(path), losses[t.models[0]], dtype))
     return _run_jobs(cfg, run_dir, jobs, dev, role="unaligned", dtype=dtype, device=device)
+
+
+def _ablation_jobs(cfg: RunConfig, base: str, corpus: Path, multiway: RowTable, bilingual: RowTable,
+                   base_loss: LossConfig, dtype: str) -> list[Job]:
+    t = cfg.training
+    jobs = []
+    for ablation in t.ablations:
+        rows, loss = multiway, base_loss
+        if ablation in ANCHOR_ABLATIONS:
+            loss = base_loss.model_copy(update={"anchors": ANCHOR_ABLATIONS[ablation]})
+        elif ablation in ABLATION_VARIANTS:
+            train_roots = set(multiway.root_ids) | set(bilingual.root_ids)
+            rows = derive_variant(ablation, corpus / "translations.parquet", train_roots,
+                                  bilingual.pair_count, t.seeds[0], k=cfg.corpus.k, sub_pool=t.sub_pool)
+        jobs.append(_alignment_job(cfg, base, ablation, t.seeds[0], rows, loss, dtype))
+    return jobs
+
+
+def scaling_method(method: str, fraction: float) -> str:
+    """The index method of a scaling-study model: ``multiway-f0.333`` (fraction 1.0: the headline method)."""
+    return method if fraction == 1.0 else f"{method}{SCALING_INFIX}{fraction:g}"
+
+
+def scaling_rows(multiway: RowTable, bilingual: RowTable, fraction: float) -> tuple[RowTable, RowTable]:
+    """The first ``fraction`` of the multi-way and of the bilingual rows: nested across fractions, and the
+    corpus stage's budget rule (corpus.budget, e.g. equal pairs) holds at every size as it does at full size."""
+    def cut(rows: RowTable) -> RowTable:
+        return rows.head(max(2, round(fraction * len(rows))))
+
+    return cut(multiway), cut(bilingual)
+
+
+def _scaling_jobs(cfg: RunConfig, base: str, multiway: RowTable, bilingual: RowTable, loss: LossConfig,
+                  dtype: str) -> list[Job]:
+    """Models below full size; fraction 1.0 is the headline models of the same seeds (no extra job)."""
+    scaling = cfg.training.scaling
+    if scaling is None:
+        return []
+    jobs = []
+    for fraction in (f for f in scaling.fractions if f < 1.0):
+        small_multiway, small_bilingual = scaling_rows(multiway, bilingual, fraction)
+        for seed in scaling.seeds:
+            for method, rows in (("multiway", small_multiway), ("bilingual", small_bilingual)):
+                jobs.append(_alignment_job(cfg, base, scaling_method(method, fraction), seed, rows, loss, dtype))
+    return jobs
+
+
+def _chosen_losses(cfg: RunConfig, run_dir: Path, multiway: RowTable, dev: RowTable | None, dtype: str,
+                   device: torch.device) -> dict[str, LossConfig]:
+    """The loss per base model: ``training.loss`` with the temperature the dev grid picked (if a grid is set)."""
+    t = cfg.training
+    bases = [*t.models, *(c.model for c in t.controls)]
+    if not t.temperature_grid:
+        return {base: t.loss for base in bases}
+    if dev is None:
+        raise ValueError(f"params/{cfg.name}.yml: training.temperature_grid needs corpus/dev.parquet (the dev "
+                         "metric picks the temperature); rerun the corpus stage or drop the grid")
+    from mwalign.training.temperature import pick_temperature
+
+    loader = _BaseModels(device)
+    key = json.dumps([_corpus_hash(run_dir / "corpus"), code_key("train"), t.max_seq_length])
+    chosen = {}
+    for base in bases:
+        settings = _alignment_job(cfg, base, "multiway", t.seeds[0], multiway, t.loss, dtype).settings
+        temperature = pick_temperature(
+            lambda: loader.load(base, max_seq_length=t.max_seq_length), base, t.temperature_grid, multiway, dev,
+            settings, t.loss, t.temperature_grid_steps, run_dir, key)
+        chosen[base] = t.loss.model_copy(update={"temperature": temperature})
+    return chosen
 
 
 def run_me5_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
@@ -193,7 +264,8 @@ def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash:
     info = {"job_hash": job_hash, **{k: v for k, v in entry.items() if k != "path"}, "loss": job.loss.model_dump(),
             "settings": asdict(settings), "rows": len(job.rows), "pairs": job.rows.pair_count,
             "steps": result.steps, "best_dev_accuracy": result.best_metric, "best_step": result.best_step,
-            "stopped_early": result.stopped_early, "corpus_source": job.rows.source}
+            "stopped_early": result.stopped_early, "stop_reason": result.stop_reason, "stop_step": result.steps,
+            "epochs_run": result.epochs_run, "dev_curve": result.history, "corpus_source": job.rows.source}
     if is_main_process():  # under torchrun only rank 0 writes
         save_model_folder(model, target, info, work_dir / LOG)
         shutil.rmtree(work_dir, ignore_errors=True)

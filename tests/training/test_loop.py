@@ -82,6 +82,35 @@ def test_early_stopping_stops_after_patience_and_restores_best(tiny_model, rows,
     # Then it stops after 1 + patience evaluations, keeping the first (best) one
     assert result.stopped_early and result.steps == 3, result
     assert result.best_step == 1 and len(result.history) == 3
+    assert result.stop_reason == "patience", result.stop_reason
+
+
+def test_the_returned_model_carries_the_best_evaluations_weights(tiny_model, rows, dev, tmp_path):
+    # Given a run with a high learning rate whose dev curve is not monotone, evaluated every step
+    settings = _settings(learning_rate=5e-2, epochs=3, eval_every=1, patience=50)
+    # When training ends
+    result = train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, dev, settings, tmp_path)
+    # Then the model in hand scores the best dev accuracy of the curve, not the last one
+    from mwalign.training.dev_metric import bitext_accuracy
+    curve = [h["dev_accuracy"] for h in result.history]
+    assert curve[-1] < max(curve), f"the fixture must give a curve that falls after its best: {curve}"
+    assert result.best_metric == max(curve) and result.best_step == result.history[curve.index(max(curve))]["step"]
+    assert bitext_accuracy(tiny_model, dev, dtype="fp32") == pytest.approx(result.best_metric, abs=1e-6)
+
+
+def test_stop_reason_names_the_cap_that_ended_the_run(tiny_model_dir, rows, dev, tmp_path):
+    # Given 16 rows in batches of 4 (4 steps per epoch) and patience too large to trigger
+    capped = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    full = SentenceTransformer(str(tiny_model_dir), device="cpu")
+    # When one run is capped at 3 steps and the other runs its 2 epochs
+    by_steps = train(capped, MultiWayContrastiveLoss(capped), rows, dev, _settings(max_steps=3, patience=50),
+                     tmp_path / "a")
+    by_epochs = train(full, MultiWayContrastiveLoss(full), rows, dev, _settings(max_steps=100, patience=50),
+                      tmp_path / "b")
+    # Then each names its own cap, and the dev curve holds every evaluation up to the stop step
+    assert (by_steps.stop_reason, by_steps.steps, by_steps.epochs_run) == ("max_steps", 3, 0.75), by_steps
+    assert (by_epochs.stop_reason, by_epochs.steps, by_epochs.epochs_run) == ("epochs", 8, 2.0), by_epochs
+    assert [h["step"] for h in by_epochs.history] == [3, 6, 8], by_epochs.history
 
 
 def test_training_improves_dev_accuracy(tiny_model, rows, dev, tmp_path):

@@ -199,3 +199,83 @@ def test_k_variant_without_translations_names_the_file(tmp_path):
         derive_variant("k2-multiway", tmp_path / "translations.parquet", {"r000"}, 4, seed=0)
     with pytest.raises(ValueError, match="not a corpus variant"):
         derive_variant("k3", tmp_path / "translations.parquet", {"r000"}, 4, seed=0)
+
+
+def test_temperature_grid_picks_one_value_per_base_and_keys_the_jobs(run_dir, copy_model):
+    # Given a grid of two temperatures and short grid runs
+    cfg = _smoke(copy_model(), temperature_grid=[0.02, 0.5], temperature_grid_steps=2)
+    # When the alignment stage runs
+    run_alignment_stage(cfg, run_dir)
+    # Then the record names the grid, one dev accuracy per value and the chosen value
+    record = json.loads((run_dir / "models" / "temperature_grid.json").read_text())
+    (choice,) = record.values()
+    assert choice["grid"] == [0.02, 0.5] and len(choice["dev_accuracy"]) == 2 and choice["chosen"] in (0.02, 0.5)
+    best = max(choice["dev_accuracy"])
+    assert choice["chosen"] == choice["grid"][choice["dev_accuracy"].index(best)], "best dev accuracy, ties: first"
+    # And both methods train with it, so it is part of each job's hash
+    for method in ("multiway", "bilingual"):
+        info = json.loads((run_dir / "models" / f"tiny-{method}-s0" / "mwalign_training.json").read_text())
+        assert info["loss"]["temperature"] == choice["chosen"], method
+    assert not (run_dir / "models" / ".temperature-grid").exists() or not list(
+        (run_dir / "models" / ".temperature-grid").iterdir()), "grid runs leave no folders"
+
+
+def test_training_record_names_stop_step_reason_and_dev_curve(run_dir, copy_model):
+    # Given a run capped at 2 steps, evaluated every step
+    cfg = _smoke(copy_model(), eval_every=1)
+    # When it trains
+    run_alignment_stage(cfg, run_dir)
+    # Then the record says where and why it stopped, with the dev curve it stopped on
+    info = json.loads((run_dir / "models" / "tiny-multiway-s0" / "mwalign_training.json").read_text())
+    assert (info["stop_reason"], info["stop_step"]) == ("max_steps", 2), info
+    assert [h["step"] for h in info["dev_curve"]] == [1, 2] and info["best_step"] in (1, 2)
+
+
+def test_scaling_study_trains_nested_sizes_at_equal_pair_budget(run_dir, copy_model):
+    # Given a scaling study at half and full size with two seeds (full size reuses the headline models)
+    cfg = _smoke(copy_model(), seeds=[0, 1], scaling={"fractions": [0.5, 1.0], "seeds": [0, 1]})
+    # When the alignment stage runs
+    run_alignment_stage(cfg, run_dir)
+    # Then half-size models exist for both methods and seeds, next to the headline models
+    index = {e["label"]: e for e in json.loads((run_dir / "models" / "index.json").read_text())}
+    for seed in (0, 1):
+        for method in ("multiway", "bilingual"):
+            assert f"tiny-{method}-f0.5-s{seed}" in index and f"tiny-{method}-s{seed}" in index
+            assert index[f"tiny-{method}-f0.5-s{seed}"]["method"] == f"{method}-f0.5"
+    small = {m: json.loads((run_dir / "models" / f"tiny-{m}-f0.5-s0" / "mwalign_training.json").read_text())
+             for m in ("multiway", "bilingual")}
+    # And each half-size corpus is half of its full-size corpus (the fixture's 16 rows each)
+    assert small["multiway"]["rows"] == small["bilingual"]["rows"] == 8, small
+
+
+def test_scaling_rows_are_nested_prefixes():
+    # Given 9 four-language rows and the 54 bilingual rows of the same pair budget (equal_pairs)
+    from mwalign.training.data import RowTable
+    from mwalign.training.stage import scaling_rows
+    multi = RowTable([f"m{i}" for i in range(9)], [["eng", "a", "b", "c"]] * 9, [["w", "x", "y", "z"]] * 9, "m")
+    bi = RowTable([f"b{i}" for i in range(54)], [["eng", "a"]] * 54, [["w", "x"]] * 54, "b")
+    # When cut at 1/3 and 2/3
+    third, two_thirds = scaling_rows(multi, bi, 1 / 3), scaling_rows(multi, bi, 2 / 3)
+    # Then the smaller sets are prefixes of the larger and the pair budgets still match (3 rows x 6 pairs)
+    assert third[0].root_ids == two_thirds[0].root_ids[:3] and third[1].root_ids == two_thirds[1].root_ids[:18]
+    assert third[0].pair_count == third[1].pair_count == 18
+    assert two_thirds[0].pair_count == two_thirds[1].pair_count == 36
+
+
+def test_controls_train_both_methods_with_their_own_base(run_dir, copy_model):
+    # Given a control encoder besides the main one
+    control = copy_model("control")
+    cfg = _smoke(copy_model(), controls=[{"model": str(control), "seeds": [0], "label": "no pretraining"}])
+    # When the stage runs
+    run_alignment_stage(cfg, run_dir)
+    # Then the control has a base entry and both methods
+    labels = {e["label"] for e in json.loads((run_dir / "models" / "index.json").read_text())}
+    assert {"control-base", "control-multiway-s0", "control-bilingual-s0"} <= labels, labels
+
+
+def test_scaling_seeds_outside_the_headline_seeds_are_refused():
+    # Given fraction 1.0 (which reuses the headline models) with a seed the headline does not train
+    from mwalign.config import ConfigError
+    # When the profile loads, Then the error names the key
+    with pytest.raises(ConfigError, match="training.scaling.seeds"):
+        load_config("smoke", {"training": {"seeds": [0], "scaling": {"fractions": [0.5, 1.0], "seeds": [0, 1]}}})
