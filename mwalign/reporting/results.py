@@ -17,7 +17,7 @@ from scipy import stats
 from mwalign.config import RunConfig
 from mwalign.evaluation.scores import summarize_seeds
 from mwalign.reporting.tables import NOT_APPLICABLE, readable
-from mwalign.training.stage import SENSITIVITY_PREFIX  # translator-<condition>: a side study, not an ablation
+from mwalign.training.stage import SCALING_INFIX, SENSITIVITY_PREFIX  # side studies, not ablations
 
 MAIN_METHODS = ["base", "bilingual", "multiway"]
 # Relative gains of multi-way over bilingual En-X training, from the paper's abstract (arXiv 2602.21543).
@@ -126,12 +126,21 @@ def verdict(claim: float | None, gain: float, low: float, high: float) -> str:
     return "direction only"
 
 
-def claims_table(scores: pd.DataFrame, role: str | None = "unaligned") -> pd.DataFrame:
+def control_labels(cfg: RunConfig) -> dict[str, str]:
+    """Base model -> what it controls for (``training.controls``): shown in the claims table, never a verdict."""
+    return {control.model: control.label for control in cfg.training.controls}
+
+
+def claims_table(scores: pd.DataFrame, role: str | None = "unaligned",
+                 controls: dict[str, str] | None = None) -> pd.DataFrame:
     """The paper's claims next to this run's measured gains with their intervals and a verdict.
 
-    ``role=None`` lists every role's claims (unaligned encoder, then mE5).
+    ``role=None`` lists every role's claims (unaligned encoder, then mE5). A base model in ``controls``
+    (:func:`control_labels`) gets its row, labelled, after the others, with no verdict.
     """
-    gains = relative_gains(scores)
+    controls = controls or {}
+    gains = relative_gains(scores[~scores["method"].map(_is_scaling)])
+    gains = gains.assign(_control=gains["base"].isin(controls)).sort_values("_control", kind="stable")
     rows = []
     for claim_role, claims in ROLE_CLAIMS.items():
         if role is not None and claim_role != role:
@@ -140,21 +149,24 @@ def claims_table(scores: pd.DataFrame, role: str | None = "unaligned") -> pd.Dat
             matched = gains[(gains["role"] == claim_role) & (gains["task type"] == task_type)]
             paper = "improves markedly" if claim is None else f"+{claim:.1f}"
             for _, row in matched.iterrows():
+                control = controls.get(row["base"])
                 rows.append({
-                    "role": claim_role, "task type": task_type, "model": row["base"], "paper gain %": paper,
+                    "role": claim_role, "task type": task_type,
+                    "model": f"{row['base']} (control: {control})" if control else row["base"], "paper gain %": paper,
                     "measured gain %": round(row["gain %"], 1), "95% CI": _format_ci(row["ci low"], row["ci high"]),
-                    "seeds": row["seeds"], "verdict": verdict(claim, row["gain %"], row["ci low"], row["ci high"]),
+                    "seeds": row["seeds"], "verdict": "control, no verdict" if control else
+                    verdict(claim, row["gain %"], row["ci low"], row["ci high"]),
                 })  # fmt: skip
-            if matched.empty:
+            if matched[~matched["_control"]].empty:
                 rows.append({"role": claim_role, "task type": task_type, "model": NOT_APPLICABLE,
                              "paper gain %": paper, "verdict": "not evaluated"})
     table = pd.DataFrame(rows)
     return table.astype({"seeds": "Int64"}) if "seeds" in table else table  # a 'not evaluated' row keeps counts whole
 
 
-def headline_markdown(scores: pd.DataFrame) -> str:
+def headline_markdown(scores: pd.DataFrame, controls: dict[str, str] | None = None) -> str:
     """The claims table as GitHub Markdown (the README's generated headline)."""
-    table = readable(claims_table(scores, role=None))
+    table = readable(claims_table(scores, role=None, controls=controls))
     table["role"] = table["role"].map(ROLE_NAMES)
     columns = ["role", "task type", "model", "paper gain %", "measured gain %", "95% CI", "seeds", "verdict"]
     lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
@@ -196,7 +208,7 @@ def ablation_table(scores: pd.DataFrame) -> pd.DataFrame:
     first_seed = scores[scores["seed"] == scores["seed"].min()]
     per_type = _subset_means(first_seed).pivot_table(index=["base", "method"], columns="task_type", values="score")
     ablated = [m for m in per_type.index.get_level_values("method")
-               if m not in MAIN_METHODS and not str(m).startswith(SENSITIVITY_PREFIX)]
+               if m not in MAIN_METHODS and not str(m).startswith(SENSITIVITY_PREFIX) and not _is_scaling(m)]
     if not ablated:
         return pd.DataFrame()
     order = ["multiway", *dict.fromkeys(ablated), "bilingual"]
@@ -312,5 +324,54 @@ def plot_sensitivity(table: pd.DataFrame):
         ax.set_xlabel("training corpus chrF")
     axes[0][0].set_ylabel("score ×100")
     fig.suptitle("Translation quality of the training corpus vs the aligned model", y=1.02)
+    fig.tight_layout()
+    return fig
+
+
+def _is_scaling(method) -> bool:
+    """A scaling-study model below full size: method ``multiway-f0.333`` or ``bilingual-f0.333``."""
+    head, sep, tail = str(method).rpartition(SCALING_INFIX)
+    return bool(sep) and head in ("multiway", "bilingual") and tail.replace(".", "", 1).isdigit()
+
+
+def scaling_gains(scores: pd.DataFrame, cfg: RunConfig, confidence: float = 0.95) -> pd.DataFrame:
+    """The scaling study: the relative gain per base model, task type and corpus fraction (t-interval over
+    ``training.scaling.seeds``); fraction 1.0 is the headline models of those seeds. Empty when the study is off."""
+    scaling = cfg.training.scaling
+    if scaling is None:
+        return pd.DataFrame()
+    frames = []
+    for fraction in scaling.fractions:
+        suffix = "" if fraction == 1.0 else f"{SCALING_INFIX}{fraction:g}"
+        part = scores[scores["method"].isin([f"multiway{suffix}", f"bilingual{suffix}"])
+                      & scores["seed"].isin(scaling.seeds)]
+        part = part.assign(method=part["method"].str.removesuffix(suffix))
+        gains = relative_gains(part, confidence)
+        if not gains.empty:
+            frames.append(gains.assign(fraction=fraction))
+    columns = ["role", "base", "task type", "fraction", "seeds", "bilingual", "multi-way", "gain %", "ci low",
+               "ci high"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def plot_scaling(gains: pd.DataFrame):
+    """Gain of multi-way over bilingual (mean, 95% t-interval over seeds) against corpus size, one line per
+    task type and a panel per base model."""
+    import matplotlib.pyplot as plt
+
+    bases = list(dict.fromkeys(gains["base"]))
+    fig, axes = plt.subplots(1, len(bases), figsize=(5.5 * len(bases), 3.4), squeeze=False, sharey=True)
+    for ax, base in zip(axes[0], bases):
+        for task_type, line in gains[gains["base"] == base].groupby("task type"):
+            line = line.sort_values("fraction")
+            err = [(line["gain %"] - line["ci low"]).fillna(0), (line["ci high"] - line["gain %"]).fillna(0)]
+            ax.errorbar(line["fraction"], line["gain %"], yerr=err, marker="o", capsize=3, label=task_type)
+        ax.axhline(0, color="grey", lw=0.8)
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(gains["fraction"].unique()), [f"{f:g}" for f in sorted(gains["fraction"].unique())])
+        ax.set_title(base)
+        ax.set_xlabel("share of the training corpus")
+        ax.legend(fontsize=8)
+    axes[0][0].set_ylabel("relative gain of multi-way (%)")
     fig.tight_layout()
     return fig

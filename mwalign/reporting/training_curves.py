@@ -8,8 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 
-TRAINING_FIELDS = {"rows": "rows", "pairs": "positive pairs", "steps": "steps", "best_step": "best step",
-                   "best_dev_accuracy": "best dev accuracy"}
+TRAINING_FIELDS = {"rows": "rows", "pairs": "positive pairs", "epochs_run": "epochs run", "steps": "steps",
+                   "best_step": "best step", "best_dev_accuracy": "best dev accuracy", "stop_reason": "stop reason"}
 INTEGER_COLUMNS = ("seed", "rows", "positive pairs", "steps", "best step")
 NOT_TRAINED_NOTE = ("not applicable: the base model is not trained (no seed, rows or steps); a model whose run "
                     "ended before its first dev evaluation (training.eval_every) records no best step.")
@@ -45,8 +45,28 @@ def load_data(run_dir: Path) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
-def plot(curves: pd.DataFrame, role: str):
-    """Training loss per step and, where logged, the dev bitext accuracy used for early stopping."""
+def stops(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
+    """Per trained model of a role: its best step with the dev accuracy there, and its stop step and reason."""
+    table = models_table(run_dir, role)
+    table = table[table["method"] != "base"]
+    return table[["method", "seed", "best step", "best dev accuracy", "steps", "stop reason"]]
+
+
+def temperature_table(run_dir: Path) -> pd.DataFrame:
+    """The dev grid of temperatures per base model (models/temperature_grid.json): accuracy per value, the pick."""
+    path = Path(run_dir) / "models" / "temperature_grid.json"
+    record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    rows = [{"base": base, **{f"τ = {t:g}": acc for t, acc in zip(r["grid"], r["dev_accuracy"])},
+             "chosen τ": r["chosen"], "grid steps": r["steps"]} for base, r in record.items()]
+    return pd.DataFrame(rows).set_index("base") if rows else pd.DataFrame()
+
+
+def plot(curves: pd.DataFrame, role: str, stopped: pd.DataFrame | None = None):
+    """Training loss per step and, where logged, the dev bitext accuracy used for early stopping.
+
+    With ``stopped`` (:func:`stops`), each dev curve carries a star at its best step (the weights kept)
+    and a cross at its stop step.
+    """
     import matplotlib.pyplot as plt
     import seaborn as sns
 
@@ -61,6 +81,22 @@ def plot(curves: pd.DataFrame, role: str):
         sns.lineplot(data=dev, x="step", y="dev_accuracy", hue="method", units="label", estimator=None,
                      ax=axes[0][1], marker="o", alpha=0.8)
         axes[0][1].set_title("Dev bitext-mining accuracy (early stopping)")
+        if stopped is not None:
+            _mark_stops(axes[0][1], dev, stopped)
         axes[0][1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     return fig
+
+
+def _mark_stops(ax, dev: pd.DataFrame, stopped: pd.DataFrame) -> None:
+    """Star: best step (the weights kept); cross: the step where training stopped."""
+    for label, row in stopped.iterrows():
+        curve = dev[dev["label"] == label].set_index("step")["dev_accuracy"]
+        if curve.empty:
+            continue
+        if pd.notna(row["best step"]) and int(row["best step"]) in curve.index:
+            ax.scatter(int(row["best step"]), curve[int(row["best step"])], marker="*", s=90, color="black", zorder=4)
+        last = curve.index.max()
+        ax.scatter(last, curve[last], marker="x", s=40, color="tab:red", zorder=4)
+    ax.scatter([], [], marker="*", color="black", label="best (kept)")
+    ax.scatter([], [], marker="x", color="tab:red", label="stopped")

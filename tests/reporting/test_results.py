@@ -101,3 +101,52 @@ def test_per_language_table_orders_methods_and_scales():
     table = results.per_language_table(_scores([0.6], [0.5]), task="Tatoeba")
     assert list(table.columns.get_level_values("method")) == ["bilingual", "multiway"]
     assert table.loc[("seen", "spa-eng"), ("m", "multiway")] == pytest.approx(59.0)
+
+
+def _with(frame: pd.DataFrame, **columns) -> pd.DataFrame:
+    frame = frame.assign(**{k: v for k, v in columns.items() if k != "suffix"})
+    if "suffix" in columns:
+        frame["method"] = frame["method"] + columns["suffix"]
+        frame["model"] = frame["model"] + columns["suffix"]
+    return frame
+
+
+def test_control_rows_are_shown_labelled_but_get_no_verdict():
+    # Given a main encoder with a clear gain and a control encoder with a bigger one
+    main = _scores([0.6, 0.66, 0.63], [0.5, 0.6, 0.5])
+    control = _with(_scores([0.9, 0.9, 0.9], [0.1, 0.1, 0.1]), base="minilm-en")
+    # When the claims table is built with the control named
+    table = results.claims_table(pd.concat([main, control]), controls={"minilm-en": "no multilingual pretraining"})
+    bitext = table[table["task type"] == "BitextMining"]
+    # Then the main encoder's row carries the verdict and comes first; the control's row is labelled, no verdict
+    assert list(bitext["model"]) == ["m", "minilm-en (control: no multilingual pretraining)"]
+    assert bitext.iloc[0]["verdict"] != "control, no verdict" and bitext.iloc[1]["verdict"] == "control, no verdict"
+    # And a claim only the control measured still counts as not evaluated for the verdict
+    only_control = results.claims_table(control, controls={"minilm-en": "x"})
+    assert "not evaluated" in set(only_control[only_control["task type"] == "BitextMining"]["verdict"])
+
+
+def test_scaling_gains_per_fraction_reuse_the_headline_models_at_full_size():
+    # Given headline models (gain 20% per seed) and half-size models (gain 0% per seed), three seeds each
+    from mwalign.config import load_config
+    full = _scores([0.6, 0.6, 0.6], [0.5, 0.5, 0.5])
+    half = _with(_scores([0.5, 0.52, 0.48], [0.5, 0.52, 0.48]), suffix="-f0.5")
+    cfg = load_config("smoke", {"training": {"seeds": [0, 1, 2], "scaling": {"fractions": [0.5, 1.0],
+                                                                          "seeds": [0, 1, 2]}}})
+    scores = pd.concat([full, half])
+    # When the scaling gains are computed
+    gains = results.scaling_gains(scores, cfg).set_index("fraction")
+    # Then each fraction has its own gain over the three seeds, and the half-size models stay out of the claims
+    assert gains.loc[1.0, "gain %"] == pytest.approx(20.0, abs=0.1) and gains.loc[1.0, "seeds"] == 3
+    assert gains.loc[0.5, "gain %"] == pytest.approx(0.0, abs=0.1) and gains.loc[0.5, "seeds"] == 3
+    claims = results.claims_table(scores)
+    assert claims.iloc[0]["measured gain %"] == pytest.approx(20.0, abs=0.1)
+    assert results.ablation_table(scores).empty, "scaling models are no ablation"
+    # And the figure draws one line per task type
+    fig = results.plot_scaling(gains.reset_index())
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["BitextMining"]
+
+
+def test_scaling_gains_are_empty_when_the_study_is_off():
+    from mwalign.config import load_config
+    assert results.scaling_gains(_scores([0.6], [0.5]), load_config("smoke")).empty

@@ -1,0 +1,60 @@
+"""The encoders of a run against the paper's: which stand-in fills each role, how it was made, how aligned it is.
+
+Generated from the profile and the model recipes (:data:`mwalign.models.recipes.LOCAL_MODELS`), so the
+table changes when ``training.models``, ``training.controls`` or ``me5.model`` do. The measured base
+alignment comes from the base-alignment table (``BASE_ALIGNMENT`` in the run folder) when a run wrote one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from mwalign.config import RunConfig
+from mwalign.models.recipes import LOCAL_MODELS
+from mwalign.reporting.tables import NOT_APPLICABLE
+
+PAPER_MODELS = {"unaligned": "XLM-R base, mBERT base", "control": "(none)", "me5": "multilingual-e5 (size not stated)"}
+# Where the untrained encoders' alignment table is looked for, in order (run folder relative).
+BASE_ALIGNMENT = ("results/base_alignment.parquet", "models/base_alignment.parquet")
+
+
+def load_base_alignment(run_dir: Path) -> pd.DataFrame:
+    """The untrained encoders' alignment table (a ``model`` column and score columns); empty if none."""
+    for relative in BASE_ALIGNMENT:
+        path = Path(run_dir) / relative
+        if path.is_file():
+            return pd.read_parquet(path)
+    return pd.DataFrame()
+
+
+def encoders_table(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
+    """One row per encoder of the run: role, the paper's model, the one used here, how it was made, seeds and
+    (when measured) its untrained alignment."""
+    alignment = load_base_alignment(run_dir)
+    t = cfg.training
+    rows = [_row("unaligned", base, t.seeds, alignment) for base in t.models]
+    rows += [_row("control", c.model, c.seeds, alignment, c.label) for c in t.controls]
+    if cfg.me5.enabled:
+        rows.append(_row("me5", cfg.me5.model, cfg.me5_seeds, alignment))
+    return pd.DataFrame(rows).set_index("role")
+
+
+def _row(role: str, name: str, seeds: list[int], alignment: pd.DataFrame, label: str | None = None) -> dict:
+    spec = LOCAL_MODELS.get(name)
+    made = spec.description if spec else "hub model, used as released"
+    return {"role": role if label is None else f"control: {label}", "paper": PAPER_MODELS[role], "here": name,
+            "how it was made": made, "seeds": len(seeds), "untrained alignment": _alignment(alignment, name)}
+
+
+def _alignment(alignment: pd.DataFrame, name: str) -> str:
+    """The model's numeric columns of the base-alignment table as ``column value`` pairs."""
+    if alignment.empty or "model" not in alignment.columns:
+        return NOT_APPLICABLE
+    match = alignment[alignment["model"] == name]
+    if match.empty:
+        return NOT_APPLICABLE
+    numbers = match.iloc[0].drop("model")
+    numbers = numbers[pd.to_numeric(numbers, errors="coerce").notna()]
+    return "; ".join(f"{column} {float(value):.1f}" for column, value in numbers.items()) or NOT_APPLICABLE

@@ -1,0 +1,77 @@
+"""Chapter 02's record of each run: where it stopped and why, and the temperature grid."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+
+from mwalign.config import load_config
+from mwalign.reporting import deviations, training_curves
+
+
+def _run(tmp_path):
+    """A run with one trained model: a dev curve peaking at step 2, stopped by patience at step 4."""
+    folder = tmp_path / "models" / "m-multiway-s0"
+    folder.mkdir(parents=True)
+    index = [{"label": "m-base", "role": "unaligned", "method": "base", "seed": None, "dtype": "fp32",
+              "path": "models/m-base", "base": "m"},
+             {"label": "m-multiway-s0", "role": "unaligned", "method": "multiway", "seed": 0, "dtype": "fp32",
+              "path": "models/m-multiway-s0", "base": "m"}]
+    (tmp_path / "models" / "index.json").write_text(json.dumps(index))
+    record = {"rows": 8, "pairs": 48, "steps": 4, "best_step": 2, "best_dev_accuracy": 0.7, "epochs_run": 2.0,
+              "stop_reason": "patience"}
+    (folder / "mwalign_training.json").write_text(json.dumps(record))
+    log = [{"step": s, "loss": 1.0 / s, **({"dev_accuracy": a} if a is not None else {})}
+           for s, a in [(1, None), (2, 0.7), (3, None), (4, 0.6)]]
+    (folder / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    return tmp_path
+
+
+def test_stops_table_names_best_step_stop_step_and_reason(tmp_path):
+    # Given a run stopped by patience after its best evaluation
+    run = _run(tmp_path)
+    # When the chapter's stop table is read
+    table = training_curves.stops(run)
+    # Then it lists the trained model only, with best step 2, stop step 4 and the reason
+    assert list(table.index) == ["m-multiway-s0"]
+    row = table.loc["m-multiway-s0"]
+    assert (row["best step"], row["steps"], row["stop reason"]) == (2, 4, "patience")
+
+
+def test_curve_figure_marks_best_and_stop_steps(tmp_path):
+    # Given the run's curves and stops
+    run = _run(tmp_path)
+    # When plotted with the stops
+    fig = training_curves.plot(training_curves.load_data(run), "unaligned", training_curves.stops(run))
+    # Then the dev panel carries a star at (2, 0.7) and a cross at (4, 0.6)
+    points = [tuple(round(float(v), 6) for v in c.get_offsets()[0]) for c in fig.axes[1].collections
+              if len(c.get_offsets())]
+    assert (2.0, 0.7) in points and (4.0, 0.6) in points, points
+
+
+def test_temperature_table_shows_each_value_and_the_pick(tmp_path):
+    # Given a grid record
+    (tmp_path / "models").mkdir()
+    record = {"m": {"grid": [0.02, 0.05], "dev_accuracy": [0.4, 0.5], "chosen": 0.05, "steps": 10}}
+    (tmp_path / "models" / "temperature_grid.json").write_text(json.dumps(record))
+    # When tabulated, Then one row per base with an accuracy per value and the chosen one
+    table = training_curves.temperature_table(tmp_path)
+    assert table.loc["m", "τ = 0.05"] == 0.5 and table.loc["m", "chosen τ"] == 0.05
+    assert training_curves.temperature_table(tmp_path / "none").empty
+
+
+def test_encoders_table_names_stand_ins_controls_and_base_alignment(tmp_path):
+    # Given a profile with a control encoder and a base-alignment table for minilm-en
+    cfg = load_config("smoke", {"training": {"controls": [{"model": "minilm-en", "seeds": [0],
+                                                           "label": "no multilingual pretraining"}]}})
+    (tmp_path / "results").mkdir()
+    pd.DataFrame({"model": ["minilm-en"], "Tatoeba accuracy": [6.9]}).to_parquet(
+        tmp_path / "results" / "base_alignment.parquet")
+    # When the encoders table is built
+    table = deviations.encoders_table(cfg, tmp_path)
+    # Then each role names the paper's model and the stand-in with its recipe, and the control its measured level
+    assert table.loc["unaligned", "here"] == "tiny-xlmr" and "XLM-R" in table.loc["unaligned", "paper"]
+    control = table.loc["control: no multilingual pretraining"]
+    assert control["here"] == "minilm-en" and control["untrained alignment"] == "Tatoeba accuracy 6.9"
+    assert "English only" in control["how it was made"]
