@@ -37,20 +37,21 @@ def pick_temperature(load_model, base: str, grid: list[float], rows: RowTable, d
                      settings: TrainSettings, loss: LossConfig, steps: int, run_dir: Path, key: str) -> float:
     """The grid's best temperature for ``base`` (see module docstring); reuses a record of the same ``key``."""
     record = read_choices(run_dir)
-    payload = {"key": key, "grid": grid, "steps": steps, "settings": asdict(settings), "loss": loss.model_dump()}
+    payload = {"key": key, "base": base, "grid": grid, "steps": steps, "settings": asdict(settings),
+               "loss": loss.model_dump()}
     run_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
     if record.get(base, {}).get("hash") == run_hash:
         return float(record[base]["chosen"])
     short = replace(settings, max_steps=steps, eval_every=steps, patience=steps + 1)
-    accuracies = []
+    accuracies, scratch = [], Path(run_dir) / "models" / ".temperature-grid"
     for temperature in grid:
         model = load_model()
-        work_dir = Path(run_dir) / "models" / ".temperature-grid" / f"{Path(base).name}-t{temperature:g}"
+        work_dir = scratch / f"{Path(base).name}-t{temperature:g}"
         shutil.rmtree(work_dir, ignore_errors=True)  # a short run is cheap: never resume a stale one
         trial = MultiWayContrastiveLoss(model, **{**loss.model_dump(), "temperature": temperature})
         result = train(model, trial, rows, dev, short, work_dir, resume="never")
         accuracies.append(result.best_metric)
-        shutil.rmtree(work_dir, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)
     chosen = grid[max(range(len(grid)), key=lambda i: (accuracies[i], -i))]
     if is_main_process():
         record = read_choices(run_dir)
