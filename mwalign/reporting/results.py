@@ -73,7 +73,7 @@ def task_type_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 def per_language_table(scores: pd.DataFrame, task: str) -> pd.DataFrame:
     """Rows: subsets (languages) by group; columns: (base model, method); cells: mean score over seeds (×100)."""
-    means = summarize_seeds(scores[scores["task"] == task])
+    means = summarize_seeds(scores[(scores["task"] == task) & ~scores["method"].map(_is_scaling)])
     table = means.pivot_table(index=["group", "subset"], columns=["base", "method"], values="mean")
     order = _method_order(table.columns.get_level_values("method"))
     columns = [c for base in sorted(set(table.columns.get_level_values("base"))) for m in order
@@ -139,7 +139,7 @@ def claims_table(scores: pd.DataFrame, role: str | None = "unaligned",
     (:func:`control_labels`) gets its row, labelled, after the others, with no verdict.
     """
     controls = controls or {}
-    gains = relative_gains(scores[~scores["method"].map(_is_scaling)])
+    gains = relative_gains(scores)  # exact methods only: the scaling study's smaller models stay out
     gains = gains.assign(_control=gains["base"].isin(controls)).sort_values("_control", kind="stable")
     rows = []
     for claim_role, claims in ROLE_CLAIMS.items():
@@ -217,6 +217,7 @@ def ablation_table(scores: pd.DataFrame) -> pd.DataFrame:
 
 def group_means(scores: pd.DataFrame) -> pd.DataFrame:
     """Mean score per (base, method, task, group) over subsets and seeds (×100)."""
+    scores = scores[~scores["method"].map(_is_scaling)]
     table = scores.groupby(["base", "task", "group", "method"])["score"].mean().mul(100).round(1).unstack("method")
     return table[_method_order(table.columns)]
 
