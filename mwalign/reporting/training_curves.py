@@ -49,15 +49,17 @@ def stops(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
     """Per trained model of a role: its best step with the dev accuracy there, and its stop step and reason."""
     table = models_table(run_dir, role)
     table = table[table["method"] != "base"]
-    return table[["method", "seed", "best step", "best dev accuracy", "steps", "stop reason"]]
+    table = table.assign(**{"best dev accuracy ×100": table["best dev accuracy"].astype(float) * 100})
+    return table[["method", "seed", "best step", "best dev accuracy ×100", "steps", "stop reason"]]
 
 
 def temperature_table(run_dir: Path) -> pd.DataFrame:
-    """The dev grid of temperatures per base model (models/temperature_grid.json): accuracy per value, the pick."""
+    """The dev grid of temperatures per base model (models/temperature_grid.json): dev accuracy (×100) per value
+    and the pick (as text: a temperature is no score to round)."""
     path = Path(run_dir) / "models" / "temperature_grid.json"
     record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    rows = [{"base": base, **{f"τ = {t:g}": acc for t, acc in zip(r["grid"], r["dev_accuracy"])},
-             "chosen τ": r["chosen"], "grid steps": r["steps"]} for base, r in record.items()]
+    rows = [{"base": base, **{f"dev ×100 at τ = {t:g}": acc * 100 for t, acc in zip(r["grid"], r["dev_accuracy"])},
+             "chosen τ": f"{r['chosen']:g}", "grid steps": r["steps"]} for base, r in record.items()]
     return pd.DataFrame(rows).set_index("base") if rows else pd.DataFrame()
 
 
@@ -94,7 +96,7 @@ def _mark_stops(ax, dev: pd.DataFrame, stopped: pd.DataFrame) -> None:
         curve = dev[dev["label"] == label].set_index("step")["dev_accuracy"]
         if curve.empty:
             continue
-        if pd.notna(row["best step"]) and int(row["best step"]) in curve.index:
+        if pd.notna(row["best step"]) and int(row["best step"]) in curve.index:  # the kept weights
             ax.scatter(int(row["best step"]), curve[int(row["best step"])], marker="*", s=90, color="black", zorder=4)
         last = curve.index.max()
         ax.scatter(last, curve[last], marker="x", s=40, color="tab:red", zorder=4)

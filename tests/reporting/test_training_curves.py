@@ -37,6 +37,7 @@ def test_stops_table_names_best_step_stop_step_and_reason(tmp_path):
     assert list(table.index) == ["m-multiway-s0"]
     row = table.loc["m-multiway-s0"]
     assert (row["best step"], row["steps"], row["stop reason"]) == (2, 4, "patience")
+    assert row["best dev accuracy ×100"] == 70.0
 
 
 def test_curve_figure_marks_best_and_stop_steps(tmp_path):
@@ -57,7 +58,7 @@ def test_temperature_table_shows_each_value_and_the_pick(tmp_path):
     (tmp_path / "models" / "temperature_grid.json").write_text(json.dumps(record))
     # When tabulated, Then one row per base with an accuracy per value and the chosen one
     table = training_curves.temperature_table(tmp_path)
-    assert table.loc["m", "τ = 0.05"] == 0.5 and table.loc["m", "chosen τ"] == 0.05
+    assert table.loc["m", "dev ×100 at τ = 0.05"] == 50.0 and table.loc["m", "chosen τ"] == "0.05"
     assert training_curves.temperature_table(tmp_path / "none").empty
 
 
