@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 
@@ -163,3 +164,68 @@ def test_ranks_opening_a_new_cache_together_all_succeed(tmp_path):
     db = sqlite3.connect(tmp_path / "new-0.sqlite")
     assert db.execute("SELECT COUNT(*) FROM meta WHERE key='schema_version'").fetchone() == (1,)
     db.close()
+
+
+def test_sharded_ranks_write_own_shards_and_rank0_merges_them(suffix_backend_cls, tmp_path):
+    """Multi-node mode: no rank writes the shared cache file; rank 0 merges the per-rank shards after all finish."""
+    import threading
+
+    from mwalign.corpus.cache import shard_path
+
+    # Given two ranks (own connection and backend each) on one cache path, with per-rank shards switched on
+    backends = [suffix_backend_cls(), suffix_backend_cls()]
+    results: dict[int, list] = {}
+    main_writes: dict[int, int] = {0: 0, 1: 0}
+
+    def rank(r: int) -> None:
+        with TranslationCache(tmp_path / "shared.sqlite") as cache:
+            real_put = cache.put_many
+            cache.put_many = lambda rows: main_writes.__setitem__(r, main_writes[r] + 1) or real_put(rows)
+            if r == 1:
+                time.sleep(0.3)  # rank 0 reaches the merge first and must wait for rank 1's shard
+            results[r] = translate_cached(SENTENCES, "fra", backends[r], cache, batch_size=2, progress=False,
+                                          rank_world=(r, 2), wait_timeout_s=30, sharded=True)  # fmt: skip
+
+    threads = [threading.Thread(target=rank, args=(r,)) for r in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then each rank translated its half into its own shard, nobody wrote the shared file directly,
+    with TranslationCache(shard_path(tmp_path / "shared.sqlite", 0)) as s0, \
+            TranslationCache(shard_path(tmp_path / "shared.sqlite", 1)) as s1:
+        shard_counts = [s0.count(), s1.count()]
+    done = [sum(len(c) for c in b.calls) for b in backends]
+    assert shard_counts == done and sum(done) == 10 and min(done) > 0, (shard_counts, done)
+    assert main_writes == {0: 0, 1: 0}, "ranks write shards only; the merge is a separate path"
+    # and after rank 0's merge the shared cache holds everything and both ranks return the single-process result
+    with TranslationCache(tmp_path / "shared.sqlite") as cache:
+        assert cache.count() == 10
+    with TranslationCache(tmp_path / "single.sqlite") as cache:
+        alone = translate_cached(SENTENCES, "fra", suffix_backend_cls(), cache, batch_size=2, progress=False)
+    assert results[0] == results[1] == alone
+    assert not list(tmp_path.glob("*.done-*")), "rank 0 removes the done markers after merging"
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"MWALIGN_SHARDED_CACHE": "1"}, True), ({"MWALIGN_SHARDED_CACHE": "0", "WORLD_SIZE": "8",
+                                              "LOCAL_WORLD_SIZE": "4"}, False),
+    ({"WORLD_SIZE": "8", "LOCAL_WORLD_SIZE": "4"}, True), ({"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4"}, False),
+    ({}, False),
+])
+def test_shards_switch_on_for_multi_node_runs_or_by_env(monkeypatch, env, expected):
+    from mwalign.corpus.translate import sharded_cache_enabled
+
+    for name in ("MWALIGN_SHARDED_CACHE", "WORLD_SIZE", "LOCAL_WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert sharded_cache_enabled() is expected
+
+
+def test_bad_sharded_cache_setting_names_the_variable(monkeypatch):
+    from mwalign.corpus.translate import sharded_cache_enabled
+
+    monkeypatch.setenv("MWALIGN_SHARDED_CACHE", "yes")
+    with pytest.raises(ValueError, match="MWALIGN_SHARDED_CACHE='yes'"):
+        sharded_cache_enabled()
