@@ -229,3 +229,37 @@ def test_bad_sharded_cache_setting_names_the_variable(monkeypatch):
     monkeypatch.setenv("MWALIGN_SHARDED_CACHE", "yes")
     with pytest.raises(ValueError, match="MWALIGN_SHARDED_CACHE='yes'"):
         sharded_cache_enabled()
+
+
+def _shard_rank_process(rank: int, world: int, cache_path: str, out: str) -> None:
+    """One torchrun-like rank in its own process (environment as torchrun sets it on two nodes of one rank)."""
+    import json
+    import os
+
+    from tests.corpus.conftest import SuffixBackend
+
+    os.environ.update({"RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_WORLD_SIZE": "1"})
+    os.environ.pop("MWALIGN_SHARDED_CACHE", None)  # automatic: WORLD_SIZE > LOCAL_WORLD_SIZE
+    backend = SuffixBackend()
+    with TranslationCache(cache_path) as cache:
+        got = translate_cached(SENTENCES, "cat", backend, cache, batch_size=3, progress=False, wait_timeout_s=60)
+    with open(f"{out}.{rank}", "w", encoding="utf-8") as handle:
+        json.dump({"texts": [t.text for t in got], "translated": sum(len(c) for c in backend.calls)}, handle)
+
+
+def test_two_rank_processes_on_two_nodes_merge_their_shards(tmp_path):
+    """The multi-node path in 2 real processes: shards are switched on automatically and merged by rank 0."""
+    import json
+
+    import torch.multiprocessing as mp
+
+    # When two processes run as ranks of a 2-node torchrun job on one cache path
+    mp.spawn(_shard_rank_process, args=(2, str(tmp_path / "cache.sqlite"), str(tmp_path / "out")), nprocs=2,
+             join=True)
+    # Then they split the work, both return the full result, and the shared cache holds the merge
+    outs = [json.loads((tmp_path / f"out.{r}").read_text(encoding="utf-8")) for r in (0, 1)]
+    assert outs[0]["texts"] == outs[1]["texts"] == [" ".join(f"{w}_cat" for w in s.split()) for s in SENTENCES]
+    assert outs[0]["translated"] + outs[1]["translated"] == 10 and min(o["translated"] for o in outs) > 0
+    assert sorted(p.name for p in tmp_path.glob("cache.rank*.sqlite")) == ["cache.rank0.sqlite", "cache.rank1.sqlite"]
+    with TranslationCache(tmp_path / "cache.sqlite") as cache:
+        assert cache.count() == 10

@@ -52,8 +52,9 @@ def test_the_configured_device_is_where_the_stage_trains():
         load_config("smoke", ["device=tpu"])
 
 
+@pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("grad_cache", [None, 6])
-def test_fp16_steps_go_through_the_grad_scaler(grad_cache, tiny_model, fixture_lines, tmp_path, monkeypatch):
+def test_fp16_steps_go_through_the_grad_scaler(device, grad_cache, tiny_model, fixture_lines, tmp_path, monkeypatch):
     """The fp16 path (CUDA without bf16) runs here on the CPU: scaled backward, unscale, scaler step, update."""
     # Given fp16 settings (what autocast_dtype picks on a GPU without bf16) and a spy on the scaler
     rows = rows_from_frame(corpus_frame({k: v[:16] for k, v in fixture_lines.items()}, FIXTURE_LANGUAGES), "t")
@@ -63,7 +64,7 @@ def test_fp16_steps_go_through_the_grad_scaler(grad_cache, tiny_model, fixture_l
                         or real_step(self, opt, *a, **k))
     monkeypatch.setattr(torch.amp.GradScaler, "scale", lambda self, out: calls.append("scale")
                         or real_scale(self, out))
-    model = tiny_model
+    model = tiny_model.to(device)
     before = [p.detach().clone() for p in model.parameters()]
     loss = MultiWayContrastiveLoss(model)
     settings = TrainSettings(batch_size=4, epochs=1, learning_rate=1e-3, seed=0, max_steps=2, dtype="fp16",
