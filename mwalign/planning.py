@@ -258,7 +258,10 @@ def measured_costs(runs_root: Path | None = None, extra: list[Path] = ()) -> dic
 
 def format_plan(cfg: RunConfig, work: list[StageWork], costs: dict[tuple[str, str], dict]) -> str:
     """The plan as text: per stage its breakdown and the expected minutes where a cost is measured."""
-    out, total, complete = [f"plan for profile {cfg.name} (device {cfg.device}); nothing is run"], 0.0, True
+    from mwalign.devices import resolve_device
+
+    where = f"device {cfg.device} = {resolve_device(cfg.device)} here"
+    out, total, complete = [f"plan for profile {cfg.name} ({where}); nothing is run"], 0.0, True
     for item in work:
         cost = costs.get((item.stage, item.cost_key))
         if cost is None:
