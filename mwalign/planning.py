@@ -113,7 +113,8 @@ def _data_work(cfg: RunConfig, run_dir: Path, manifest: Any) -> StageWork:
         total = per_backend.setdefault(backend, [0, 0])
         total[0], total[1] = total[0] + n, total[1] + todo
     for backend, (n, todo) in per_backend.items():
-        lines.append(f"translate with {backend}: {todo} sentences ({n} requested, {n - todo} in the cache)")
+        side = "" if backend == cfg.corpus.backend else "; side studies: at most, pairs it lacks are skipped"
+        lines.append(f"translate with {backend}: {todo} sentences ({n} requested, {n - todo} in the cache{side})")
     main = per_backend[cfg.corpus.backend][1]
     return StageWork("data", "sentences", main, f"backend={cfg.corpus.backend}", lines)
 
