@@ -38,6 +38,14 @@ def cmd_run(args: argparse.Namespace) -> None:
     print(" ".join(f"{stage}={state}" for stage, state in outcome.items()))
 
 
+def cmd_plan(args: argparse.Namespace) -> None:
+    from mwalign import planning
+
+    cfg, run_dir = _load(args)
+    costs = planning.measured_costs(extra=[run_dir])
+    print(planning.format_plan(cfg, planning.plan_work(cfg, run_dir), costs))
+
+
 def cmd_book(args: argparse.Namespace) -> None:
     from mwalign import pipeline
 
@@ -101,6 +109,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--no-book", action="store_true", help="do not build the book afterwards")
     run.add_argument("--book-root", default=None, help="write executed chapters and the book here (default: the repository)")
     run.set_defaults(func=cmd_run)
+
+    plan = sub.add_parser("plan", help="print each stage's work and expected minutes without running anything")
+    _add_profile_args(plan)
+    plan.set_defaults(func=cmd_plan)
 
     book = sub.add_parser("book", help="build the HTML book from the executed chapters")
     book.add_argument("--book-root", default=None)

@@ -71,6 +71,17 @@ def autocast(device: torch.device | str, dtype: str) -> Iterator[None]:
         yield
 
 
+def grad_scaler(device: torch.device | str, dtype: str) -> torch.amp.GradScaler | None:
+    """A loss scaler on ``device`` for fp16 autocast (fp16 gradients underflow without one); None otherwise.
+
+    bf16 keeps fp32's exponent range and needs none. The scaler skips an optimiser step whose gradients
+    overflowed and lowers its scale, as ``transformers.Trainer`` does with ``fp16=True``.
+    """
+    if dtype != "fp16":
+        return None
+    return torch.amp.GradScaler(torch.device(device).type)
+
+
 def module_device(module: torch.nn.Module) -> torch.device:
     """Where a module's parameters live (CPU for a module without parameters)."""
     parameter = next(module.parameters(), None)

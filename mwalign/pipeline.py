@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mwalign import atomic
+from mwalign import atomic, planning
 from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
                             run_dir_for)
 from mwalign.versioning import CHAPTER_VERSION, data_hash, notebook_hash, package_versions, stage_version
@@ -242,6 +242,7 @@ def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, An
              cfg: RunConfig, *, force: bool, log) -> dict[str, str]:
     todo = plan(keys, run_path, root, only=stages, force=force)
     outcome: dict[str, str] = {}
+    minutes: dict[str, float] = {}
     for stage in STAGES:
         if stage not in todo:
             if stage in stages:
@@ -249,16 +250,22 @@ def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, An
                 outcome[stage.name] = "skipped"
             continue
         log(f"[mwalign] {stage.name}: running {stage.notebook}")
+        work = planning.stage_work(cfg, run_path, stage.name)  # counted before it runs (the cache is still cold)
         started = time.time()
         execute_stage(stage, keys[stage.name], parameters, root)
         seconds = round(time.time() - started, 1)
         write_json_atomic(run_path / "stages" / f"{stage.name}.json",
                           {"key": keys[stage.name], "seconds": seconds, "profile": cfg.name})
+        planning.record_stage_timing(run_path, work, seconds, cfg.name)
+        minutes[stage.name] = seconds / 60
         log(f"[mwalign] {stage.name}: done in {seconds}s")
         outcome[stage.name] = "ran"
         if stage.name == HEADLINE_STAGE and root == REPO_ROOT:
             update_readme(root / CHAPTERS_SUBDIR / stage.notebook, REPO_ROOT / "README.md")
             log("[mwalign] README.md: headline table updated from the introduction chapter")
+    if minutes:
+        log("[mwalign] minutes per stage: " + ", ".join(f"{name} {m:.1f}" for name, m in minutes.items())
+            + f" (total {sum(minutes.values()):.1f}; units in {run_path / planning.TIMINGS_FILE})")
     return outcome
 
 

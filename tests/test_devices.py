@@ -71,3 +71,16 @@ def test_restored_rng_state_replays_the_same_dropout_masks(device):
 def test_cuda_dtype_is_bf16_where_supported_else_fp16():
     expected = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     assert devices.autocast_dtype("cuda", "bf16") == expected
+
+
+def test_cuda_without_bf16_falls_back_to_fp16_with_a_scaler(monkeypatch):
+    # Given a CUDA device whose GPU lacks bf16 (faked: the decision only reads the capability flag)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: False)
+    # When bf16 is requested, Then fp16 runs and it gets a loss scaler; fp32 stays fp32 without one
+    assert devices.autocast_dtype("cuda", "bf16") == "fp16"
+    assert devices.autocast_dtype("cuda:0", "fp32") == "fp32"
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *args, **kwargs: True)
+    assert devices.autocast_dtype("cuda", "bf16") == "bf16", "bf16-capable GPUs keep bf16"
+    scaler = devices.grad_scaler("cpu", "fp16")
+    assert isinstance(scaler, torch.amp.GradScaler) and scaler.is_enabled()
+    assert devices.grad_scaler("cpu", "bf16") is None and devices.grad_scaler("cpu", "fp32") is None

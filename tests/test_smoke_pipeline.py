@@ -96,3 +96,27 @@ def test_outputs_match_the_golden_record_unless_a_version_was_bumped(smoke_run):
     found = golden_record.check(run_dir)
     # Then nothing moved, or the message says which stage's version to bump
     assert not found, "smoke outputs differ from tests/golden/smoke.json:\n" + "\n".join(found[:20])
+
+
+@pytest.mark.slow
+def test_stage_timings_hold_the_work_plan_counted_and_the_run_did(smoke_run):
+    """`mwalign plan`'s counts against a real run: the steps trained and the sentences translated."""
+    import json
+
+    from mwalign import planning
+
+    _, run_dir, _, _ = smoke_run
+    timings = json.loads((run_dir / planning.TIMINGS_FILE).read_text(encoding="utf-8"))
+    assert set(timings) == set(pipeline.STAGE_NAMES) and all(t["seconds"] > 0 for t in timings.values())
+    index = json.loads((run_dir / "models" / "index.json").read_text(encoding="utf-8"))
+    steps = {"unaligned": 0, "me5": 0}
+    for entry in index:
+        info_path = run_dir / entry["path"] / "mwalign_training.json"
+        if info_path.is_file():  # base models were not trained
+            steps[entry["role"]] += json.loads(info_path.read_text(encoding="utf-8")).get("steps") or 0
+    assert timings["train"]["units"] == steps["unaligned"], "planned steps = steps the alignment runs took"
+    assert timings["me5"]["units"] == steps["me5"]
+    cached = planning.cached_counts(run_dir / "corpus" / "cache.sqlite")
+    translated = sum(n for (backend, _), n in cached.items() if backend == "apertium")
+    assert 0 < translated <= timings["data"]["units"], "at most what plan announced (failures are not cached)"
+    assert timings["evaluate"]["units"] == len(index) * len(pipeline.load_config("smoke").evaluation.tasks)

@@ -46,15 +46,22 @@ ROW_SCHEMA = pa.schema(
 )
 
 
-def neural_backend_options(cfg: CorpusConfig) -> dict[str, dict[str, Any]]:
-    """Constructor options per backend name, for the backends that take any (the neural ones)."""
-    neural = {"model": cfg.hf_model, "batch_size": cfg.translate_batch_size}
+def neural_backend_options(cfg: CorpusConfig, device: str = "auto") -> dict[str, dict[str, Any]]:
+    """Constructor options per backend name, for the backends that take any (the neural ones).
+
+    ``device`` is the run's ``device`` setting (``auto``, ``cpu``, ``cuda``, ``cuda:N``); the neural backends
+    put their model and inputs there.
+    """
+    from mwalign.devices import resolve_device  # torch only for the neural backends' callers
+
+    where = resolve_device(device, where="device")
+    neural = {"model": cfg.hf_model, "batch_size": cfg.translate_batch_size, "device": str(where)}
     return {"hf": neural, "ct2": neural}
 
 
-def make_backend(cfg: CorpusConfig) -> TranslationBackend:
+def make_backend(cfg: CorpusConfig, device: str = "auto") -> TranslationBackend:
     """The configured backend, checked for every pool language before any heavy work."""
-    backend = get_backend(cfg.backend, **neural_backend_options(cfg).get(cfg.backend, {}))
+    backend = get_backend(cfg.backend, **neural_backend_options(cfg, device).get(cfg.backend, {}))
     for tgt in cfg.pool:
         backend.check_pair("eng", tgt, where="corpus.pool")
     return backend
@@ -88,7 +95,7 @@ def fingerprint(cfg: CorpusConfig, backend: TranslationBackend) -> str:
 def run_corpus_stage(cfg: RunConfig, run_dir: Path, *, force: bool = False, progress: bool = True) -> dict:
     """Build (or reuse) ``<run_dir>/corpus``; returns the manifest. ``force`` rebuilds even when complete."""
     ccfg, out_dir = cfg.corpus, Path(run_dir) / "corpus"
-    backend = make_backend(ccfg)
+    backend = make_backend(ccfg, cfg.device)
     key = fingerprint(ccfg, backend)
     if not force and (done := completed_manifest(out_dir, key)) is not None:
         log.info("corpus: %s is complete (fingerprint %s); reusing it", out_dir, key)

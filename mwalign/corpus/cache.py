@@ -5,7 +5,10 @@ model version, src, tgt, text). Each batch is committed as soon as it is
 translated, so an interrupted build resumes where it stopped; the primary key
 makes a re-insert a no-op, so resuming never duplicates. The file is opened by
 :func:`mwalign.sqlite.connect` (WAL, so several ``torchrun`` ranks write to one
-cache while others read; versioned schema; retried open).
+cache while others read; versioned schema; retried open). That sharing needs one host: on a network
+filesystem SQLite's locking and WAL are not safe (https://www.sqlite.org/wal.html), so across several
+nodes each rank writes its own shard file (:func:`shard_path`) and rank 0 merges the shards into the
+cache (:meth:`TranslationCache.merge_from`); see :mod:`mwalign.corpus.translate`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,15 @@ CREATE TABLE IF NOT EXISTS translations (
 
 class CacheError(sqlite.SQLiteError):
     """The cache file is unreadable, corrupt or from another schema; the message names the file."""
+
+
+_COLUMNS = "key, backend, model_id, version, src, tgt, translation, unknown"
+
+
+def shard_path(path: str | Path, rank: int) -> Path:
+    """The shard file of ``rank`` beside the cache ``path``: ``cache.sqlite`` -> ``cache.rank1.sqlite``."""
+    path = Path(path)
+    return path.with_name(f"{path.stem}.rank{rank}{path.suffix}")
 
 
 def cache_key(backend: str, model_id: str, version: str, src: str, tgt: str, text: str) -> str:
@@ -75,6 +87,22 @@ class TranslationCache:
         except sqlite3.DatabaseError as err:
             raise CacheError(f"{self.path}: cannot write the translation cache ({err})") from None
         return len(values)
+
+    def merge_from(self, paths: Iterable[str | Path]) -> int:
+        """Copy the translations of the shard files ``paths`` (missing ones skipped) into this cache, one
+        transaction per shard; a key already present is kept. Returns the rows added."""
+        before = self.count()
+        for path in paths:
+            if not Path(path).is_file():
+                continue
+            with TranslationCache(path) as shard:
+                rows = shard._db.execute(f"SELECT {_COLUMNS} FROM translations").fetchall()
+            try:
+                with self._db:
+                    self._db.executemany("INSERT OR IGNORE INTO translations VALUES (?,?,?,?,?,?,?,?)", rows)
+            except sqlite3.DatabaseError as err:
+                raise CacheError(f"{self.path}: cannot merge the shard {path} ({err})") from None
+        return self.count() - before
 
     def count(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM translations").fetchone()[0]

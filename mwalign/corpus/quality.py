@@ -77,7 +77,7 @@ def run_quality_study(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     ccfg = cfg.corpus
     table = translation_quality(
         ccfg.quality_backends, ccfg.pool, ccfg.quality_sentences, cache_path_for(ccfg, Path(run_dir)),
-        backend_options=neural_backend_options(ccfg), batch_size=ccfg.translate_batch_size,
+        backend_options=neural_backend_options(ccfg, cfg.device), batch_size=ccfg.translate_batch_size,
     )  # fmt: skip
     with atomic.atomic_path(Path(run_dir) / "corpus" / "quality.parquet") as tmp:
         table.to_parquet(tmp, index=False)

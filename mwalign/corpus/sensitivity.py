@@ -76,7 +76,7 @@ def run_sensitivity_study(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     if not langs:
         raise ValueError(f"corpus.sensitivity_conditions: no language of corpus.pool {ccfg.pool} has an NTREX-128 "
                          "reference; the study needs at least one")
-    chosen = choose_backends(ccfg.sensitivity_conditions, langs, neural_backend_options(ccfg))
+    chosen = choose_backends(ccfg.sensitivity_conditions, langs, neural_backend_options(ccfg, cfg.device))
     english = list(ntrex_lines("eng")[: ccfg.sensitivity_roots])
     outputs: dict[str, dict[str, list[str | None]]] = {}
     with TranslationCache(cache_path_for(ccfg, Path(run_dir))) as cache:

@@ -5,9 +5,15 @@ all-gathers embeddings (with gradient) so every rank's anchors see the global ba
 backward the gradients are averaged with one flat all-reduce, which gives exactly the single-process
 gradients of the global batch (tested with 2 processes). Replicas start from rank 0's weights.
 
-Why not the ``DistributedDataParallel`` wrapper: with the loss's gradient-carrying all-gather, DDP's
-reducer on gloo (torch 2.13) produced gradients far from the single-process ones in our 2-process test,
-while plain all-reduce after backward matches to 1e-7; the collective engine is the same.
+Why not the ``DistributedDataParallel`` wrapper: it gave gradients far from the single-process ones in the
+2-process test, and the cause is found (``test_ddp_wrapper_matches_single_process_once_unused_parameters_are_frozen``):
+sentence-transformers mean-pools the token embeddings, so BERT/XLM-R's ``pooler`` gets no gradient. DDP
+all-reduces a gradient bucket only once every parameter in it has one; a small model has one bucket, so
+nothing was reduced and each rank kept its own partial gradient, without an error until the next forward.
+With the pooler frozen, DDP (forward through the wrapper) matches the single process to 1e-6, as this
+all-reduce does. We keep the all-reduce: it skips parameters without a gradient by construction, needs no
+forward through a wrapper (GradCache and the dev metric call the bare model) and no ``find_unused_parameters``
+graph walk, which with the loss's gradient-carrying all-gather failed here ("mark a variable ready only once").
 Only rank 0 writes files; ranks meet at a barrier after each write.
 
 Run a stage on 2 processes::

@@ -18,8 +18,12 @@ from mwalign.training.losses import MultiWayContrastiveLoss
 
 
 def grad_cache_backward(model: nn.Module, loss: MultiWayContrastiveLoss, texts: list[str], labels: Tensor,
-                        *, mini_batch_size: int, dtype: str) -> Tensor:
-    """Accumulate the batch loss's parameter gradients chunk by chunk; returns the (detached) loss."""
+                        *, mini_batch_size: int, dtype: str, scaler: torch.amp.GradScaler | None = None) -> Tensor:
+    """Accumulate the batch loss's parameter gradients chunk by chunk; returns the (detached, unscaled) loss.
+
+    With an fp16 ``scaler`` the cached embedding gradients are those of the scaled loss, so the parameter
+    gradients come out scaled exactly as ``scaler.scale(loss).backward()`` would leave them.
+    """
     if mini_batch_size < 1:
         raise ValueError(f"training.grad_cache_mini_batch={mini_batch_size}: must be >= 1")
     starts = list(range(0, len(texts), mini_batch_size))
@@ -34,7 +38,7 @@ def grad_cache_backward(model: nn.Module, loss: MultiWayContrastiveLoss, texts: 
     value = loss.loss_from_embeddings(embeddings, labels)
     if not torch.isfinite(value):
         return value.detach()  # the caller reports the step; no parameter gradients were touched
-    value.backward()
+    (scaler.scale(value) if scaler is not None else value).backward()
     cached_grads = embeddings.grad  # (N, d)
     for start, state in zip(starts, rng_states):
         set_rng_state(state, device)  # same dropout masks as in the first pass

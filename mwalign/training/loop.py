@@ -24,7 +24,7 @@ from torch import nn
 from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
-from mwalign.devices import module_device
+from mwalign.devices import grad_scaler, module_device
 from mwalign.training.checkpoint import (
     CHECKPOINT_DIR,
     LoopState,
@@ -67,7 +67,7 @@ class TrainSettings:
     warmup_ratio: float = 0.1
     eval_every: int = 50
     patience: int = 10
-    dtype: Literal["bf16", "fp32"] = "fp32"
+    dtype: Literal["bf16", "fp16", "fp32"] = "fp32"  # fp16 (CUDA without bf16) trains with a GradScaler
     prompt: str | None = None
     freeze_word_embeddings: bool = False
     grad_cache_mini_batch: int | None = None
@@ -120,6 +120,7 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
     check_data_parallel(settings.batch_size, settings.grad_cache_mini_batch)
     broadcast_parameters(model)
     loss.gather_across_devices = rank_and_world()[1] > 1
+    scaler = grad_scaler(module_device(model), settings.dtype)  # None unless fp16
     if is_main_process():
         _truncate_log(work_dir / LOG, state.step)
     progress = tqdm(total=total_steps, initial=state.step, desc="align",
@@ -131,7 +132,7 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
             state.epoch, state.batch_in_epoch = state.epoch + 1, 0
             continue
         batch = make_batch(rows, local_share(batches[state.batch_in_epoch]), settings.prompt)
-        record = _train_step(model, loss, batch, optimizer, scheduler, settings, state, len(batches))
+        record = _train_step(model, loss, batch, optimizer, scheduler, settings, state, len(batches), scaler)
         state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
         if dev is not None and (state.step % settings.eval_every == 0 or state.step == total_steps):
             record["dev_accuracy"] = _evaluate(model, dev, settings, state, work_dir)
@@ -160,14 +161,15 @@ def _stop_reason(state: LoopState, sampler: RootBatchSampler, settings: TrainSet
 
 
 def _train_step(model, loss, batch: Batch, optimizer, scheduler, settings: TrainSettings, state: LoopState,
-                n_batches: int) -> dict[str, Any]:
-    """One optimiser step; a non-finite loss stops with the step and batch named."""
+                n_batches: int, scaler: torch.amp.GradScaler | None = None) -> dict[str, Any]:
+    """One optimiser step; a non-finite loss stops with the step and batch named. ``scaler``: fp16 loss scaling."""
     model.train()
     started = time.perf_counter()
     labels = batch.labels.to(module_device(model))  # (N_local, 3), where the embeddings are
     if settings.grad_cache_mini_batch:
         value = grad_cache_backward(model, loss, batch.texts, labels,
-                                    mini_batch_size=settings.grad_cache_mini_batch, dtype=settings.dtype)
+                                    mini_batch_size=settings.grad_cache_mini_batch, dtype=settings.dtype,
+                                    scaler=scaler)
     else:
         embeddings = forward_embeddings(model, batch.texts, settings.dtype)  # (N_local, d)
         value = loss.loss_from_embeddings(embeddings, labels)
@@ -178,12 +180,18 @@ def _train_step(model, loss, batch: Batch, optimizer, scheduler, settings: Train
             f"{state.batch_in_epoch + 1}/{n_batches}, roots {batch.root_ids[:3]}...); lower "
             "training.learning_rate or set training.dtype=fp32")
     if not settings.grad_cache_mini_batch:
-        value.backward()
+        (scaler.scale(value) if scaler is not None else value).backward()
     average_gradients(model)  # no-op unless under torchrun
+    if scaler is not None:
+        scaler.unscale_(optimizer)  # clip the true gradients
     if settings.max_grad_norm:
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], settings.max_grad_norm)
     lr = scheduler.get_last_lr()[0]
-    optimizer.step()
+    if scaler is not None:
+        scaler.step(optimizer)  # skipped if the fp16 gradients overflowed
+        scaler.update()
+    else:
+        optimizer.step()
     scheduler.step()
     optimizer.zero_grad(set_to_none=True)
     seconds = time.perf_counter() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 
 import pytest
 
@@ -163,3 +164,102 @@ def test_ranks_opening_a_new_cache_together_all_succeed(tmp_path):
     db = sqlite3.connect(tmp_path / "new-0.sqlite")
     assert db.execute("SELECT COUNT(*) FROM meta WHERE key='schema_version'").fetchone() == (1,)
     db.close()
+
+
+def test_sharded_ranks_write_own_shards_and_rank0_merges_them(suffix_backend_cls, tmp_path):
+    """Multi-node mode: no rank writes the shared cache file; rank 0 merges the per-rank shards after all finish."""
+    import threading
+
+    from mwalign.corpus.cache import shard_path
+
+    # Given two ranks (own connection and backend each) on one cache path, with per-rank shards switched on
+    backends = [suffix_backend_cls(), suffix_backend_cls()]
+    results: dict[int, list] = {}
+    main_writes: dict[int, int] = {0: 0, 1: 0}
+
+    def rank(r: int) -> None:
+        with TranslationCache(tmp_path / "shared.sqlite") as cache:
+            real_put = cache.put_many
+            cache.put_many = lambda rows: main_writes.__setitem__(r, main_writes[r] + 1) or real_put(rows)
+            if r == 1:
+                time.sleep(0.3)  # rank 0 reaches the merge first and must wait for rank 1's shard
+            results[r] = translate_cached(SENTENCES, "fra", backends[r], cache, batch_size=2, progress=False,
+                                          rank_world=(r, 2), wait_timeout_s=30, sharded=True)  # fmt: skip
+
+    threads = [threading.Thread(target=rank, args=(r,)) for r in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then each rank translated its half into its own shard, nobody wrote the shared file directly,
+    with TranslationCache(shard_path(tmp_path / "shared.sqlite", 0)) as s0, \
+            TranslationCache(shard_path(tmp_path / "shared.sqlite", 1)) as s1:
+        shard_counts = [s0.count(), s1.count()]
+    done = [sum(len(c) for c in b.calls) for b in backends]
+    assert shard_counts == done and sum(done) == 10 and min(done) > 0, (shard_counts, done)
+    assert main_writes == {0: 0, 1: 0}, "ranks write shards only; the merge is a separate path"
+    # and after rank 0's merge the shared cache holds everything and both ranks return the single-process result
+    with TranslationCache(tmp_path / "shared.sqlite") as cache:
+        assert cache.count() == 10
+    with TranslationCache(tmp_path / "single.sqlite") as cache:
+        alone = translate_cached(SENTENCES, "fra", suffix_backend_cls(), cache, batch_size=2, progress=False)
+    assert results[0] == results[1] == alone
+    assert not list(tmp_path.glob("*.done-*")), "rank 0 removes the done markers after merging"
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"MWALIGN_SHARDED_CACHE": "1"}, True), ({"MWALIGN_SHARDED_CACHE": "0", "WORLD_SIZE": "8",
+                                              "LOCAL_WORLD_SIZE": "4"}, False),
+    ({"WORLD_SIZE": "8", "LOCAL_WORLD_SIZE": "4"}, True), ({"WORLD_SIZE": "4", "LOCAL_WORLD_SIZE": "4"}, False),
+    ({}, False),
+])
+def test_shards_switch_on_for_multi_node_runs_or_by_env(monkeypatch, env, expected):
+    from mwalign.corpus.translate import sharded_cache_enabled
+
+    for name in ("MWALIGN_SHARDED_CACHE", "WORLD_SIZE", "LOCAL_WORLD_SIZE"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert sharded_cache_enabled() is expected
+
+
+def test_bad_sharded_cache_setting_names_the_variable(monkeypatch):
+    from mwalign.corpus.translate import sharded_cache_enabled
+
+    monkeypatch.setenv("MWALIGN_SHARDED_CACHE", "yes")
+    with pytest.raises(ValueError, match="MWALIGN_SHARDED_CACHE='yes'"):
+        sharded_cache_enabled()
+
+
+def _shard_rank_process(rank: int, world: int, cache_path: str, out: str) -> None:
+    """One torchrun-like rank in its own process (environment as torchrun sets it on two nodes of one rank)."""
+    import json
+    import os
+
+    from tests.corpus.conftest import SuffixBackend
+
+    os.environ.update({"RANK": str(rank), "WORLD_SIZE": str(world), "LOCAL_WORLD_SIZE": "1"})
+    os.environ.pop("MWALIGN_SHARDED_CACHE", None)  # automatic: WORLD_SIZE > LOCAL_WORLD_SIZE
+    backend = SuffixBackend()
+    with TranslationCache(cache_path) as cache:
+        got = translate_cached(SENTENCES, "cat", backend, cache, batch_size=3, progress=False, wait_timeout_s=60)
+    with open(f"{out}.{rank}", "w", encoding="utf-8") as handle:
+        json.dump({"texts": [t.text for t in got], "translated": sum(len(c) for c in backend.calls)}, handle)
+
+
+def test_two_rank_processes_on_two_nodes_merge_their_shards(tmp_path):
+    """The multi-node path in 2 real processes: shards are switched on automatically and merged by rank 0."""
+    import json
+
+    import torch.multiprocessing as mp
+
+    # When two processes run as ranks of a 2-node torchrun job on one cache path
+    mp.spawn(_shard_rank_process, args=(2, str(tmp_path / "cache.sqlite"), str(tmp_path / "out")), nprocs=2,
+             join=True)
+    # Then they split the work, both return the full result, and the shared cache holds the merge
+    outs = [json.loads((tmp_path / f"out.{r}").read_text(encoding="utf-8")) for r in (0, 1)]
+    assert outs[0]["texts"] == outs[1]["texts"] == [" ".join(f"{w}_cat" for w in s.split()) for s in SENTENCES]
+    assert outs[0]["translated"] + outs[1]["translated"] == 10 and min(o["translated"] for o in outs) > 0
+    assert sorted(p.name for p in tmp_path.glob("cache.rank*.sqlite")) == ["cache.rank0.sqlite", "cache.rank1.sqlite"]
+    with TranslationCache(tmp_path / "cache.sqlite") as cache:
+        assert cache.count() == 10

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 import pytest
+import torch
 
 from mwalign.corpus.backends.base import BackendError
 from mwalign.corpus.backends.hf import HFBackend
@@ -83,3 +84,42 @@ def test_unreachable_hub_fails_fast_with_one_line(monkeypatch):
     with pytest.raises(BackendError, match="corpus.hf_model=facebook/nllb-200-distilled-600M-not-cached") as info:
         backend.check_pair("eng", "spa")
     assert "\n" not in str(info.value) and time.perf_counter() - start < 15
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, pytest.mark.skipif(
+    not torch.cuda.is_available(), reason="needs a CUDA device")])])
+def test_run_device_setting_reaches_the_hf_model_and_its_inputs(device, tiny_nllb_dir, monkeypatch):
+    """The run's ``device`` goes through ``make_backend`` to the hf backend: model and inputs sit there."""
+    import torch
+
+    from mwalign.config import CorpusConfig
+    from mwalign.corpus.build import make_backend
+    from mwalign.devices import module_device
+
+    # Given a corpus config for the hf backend on the tiny model and the run's device
+    cfg = CorpusConfig(backend="hf", hf_model=str(tiny_nllb_dir), pool=["spa", "fra"], k=2)
+    backend = make_backend(cfg, device)
+    seen = []
+    real_generate = backend._model.generate
+
+    def spy(**kwargs):
+        seen.append((kwargs["input_ids"].device, torch.is_grad_enabled()))
+        return real_generate(**kwargs)
+
+    monkeypatch.setattr(backend._model, "generate", spy)
+    # When it translates
+    out = backend.translate(["the cat sat"], "eng", "spa")
+    # Then the model and the inputs were on that device and generate ran without autograd
+    expected = torch.device(device if device == "cpu" else "cuda:0")
+    assert module_device(backend._model) == expected, "model on cfg.device"
+    assert seen == [(expected, False)], "inputs on the model's device, generate under no_grad"
+    assert len(out) == 1
+
+
+def test_bad_run_device_fails_before_loading_the_model(tiny_nllb_dir):
+    from mwalign.config import CorpusConfig
+    from mwalign.corpus.build import make_backend
+
+    cfg = CorpusConfig(backend="hf", hf_model=str(tiny_nllb_dir), pool=["spa", "fra"], k=2)
+    with pytest.raises(ValueError, match="device='cuda:7'"):
+        make_backend(cfg, "cuda:7")

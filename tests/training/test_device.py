@@ -50,3 +50,29 @@ def test_the_configured_device_is_where_the_stage_trains():
     assert training_device(load_config("smoke", ["device=cpu"])) == torch.device("cpu")
     with pytest.raises(Exception, match="device"):
         load_config("smoke", ["device=tpu"])
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("grad_cache", [None, 6])
+def test_fp16_steps_go_through_the_grad_scaler(device, grad_cache, tiny_model, fixture_lines, tmp_path, monkeypatch):
+    """The fp16 path (CUDA without bf16) runs here on the CPU: scaled backward, unscale, scaler step, update."""
+    # Given fp16 settings (what autocast_dtype picks on a GPU without bf16) and a spy on the scaler
+    rows = rows_from_frame(corpus_frame({k: v[:16] for k, v in fixture_lines.items()}, FIXTURE_LANGUAGES), "t")
+    calls = []
+    real_step, real_scale = torch.amp.GradScaler.step, torch.amp.GradScaler.scale
+    monkeypatch.setattr(torch.amp.GradScaler, "step", lambda self, opt, *a, **k: calls.append("step")
+                        or real_step(self, opt, *a, **k))
+    monkeypatch.setattr(torch.amp.GradScaler, "scale", lambda self, out: calls.append("scale")
+                        or real_scale(self, out))
+    model = tiny_model.to(device)
+    before = [p.detach().clone() for p in model.parameters()]
+    loss = MultiWayContrastiveLoss(model)
+    settings = TrainSettings(batch_size=4, epochs=1, learning_rate=1e-3, seed=0, max_steps=2, dtype="fp16",
+                             show_progress=False, grad_cache_mini_batch=grad_cache)
+    # When it trains two steps
+    result = train(model, loss, rows, None, settings, tmp_path)
+    # Then both steps were scaled and stepped through the scaler, and the weights moved and stayed finite
+    assert result.steps == 2 and calls.count("step") == 2 and calls.count("scale") == 2, calls
+    after = list(model.parameters())
+    assert all(torch.isfinite(p).all() for p in after)
+    assert any(not torch.equal(b, a.detach()) for b, a in zip(before, after)), "at least one step applied"

@@ -70,3 +70,58 @@ def test_two_process_ddp_matches_single_process(tiny_model_dir, fixture_lines, t
         for name, grad in single_grads.items():
             got = result["grads"][name]
             assert torch.allclose(got, grad, atol=1e-6, rtol=1e-4), f"data-parallel gradient differs: {name}"
+
+
+def _ddp_worker(rank: int, world: int, init_file: str, model_dir: str, frame_path: str, out_path: str,
+                freeze_unused: bool) -> None:
+    """One step under torch's ``DistributedDataParallel``, optionally with the unused BERT pooler frozen."""
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    try:
+        import pandas as pd
+        from torch.nn.parallel import DistributedDataParallel
+
+        rows = rows_from_frame(pd.read_parquet(frame_path), "train")
+        model = SentenceTransformer(model_dir, device="cpu")
+        model.eval()
+        if freeze_unused:  # sentence-transformers pools the token embeddings itself: BERT's pooler gets no gradient
+            for name, parameter in model.named_parameters():
+                parameter.requires_grad_(".pooler." not in name)
+        # broadcasts rank 0's weights; all-reduces each gradient bucket in backward once all its parameters have one
+        ddp = DistributedDataParallel(model)
+        loss = MultiWayContrastiveLoss(model, hard_positive_weight=0.5, drift_weight=0.0, gather_across_devices=True)
+        batch = make_batch(rows, local_share(GLOBAL_BATCH))
+        features = model.preprocess(batch.texts)
+        embeddings = ddp(features)["sentence_embedding"]  # (N_local, d)
+        loss.loss_from_embeddings(embeddings, batch.labels).backward()
+        save_file({n: p.grad.contiguous() for n, p in model.named_parameters() if p.grad is not None},
+                  f"{out_path}.{rank}")
+    finally:
+        dist.destroy_process_group()
+
+
+@pytest.mark.slow
+def test_ddp_wrapper_matches_single_process_once_unused_parameters_are_frozen(tiny_model_dir, fixture_lines,
+                                                                              tmp_path):
+    """The earlier DDP mismatch, explained: BERT's pooler gets no gradient (sentence-transformers mean-pools the
+    token embeddings), so DDP's gradient bucket never becomes ready and nothing is all-reduced, silently."""
+    # Given the single-process gradients of the global batch
+    frame = corpus_frame({k: v[:16] for k, v in fixture_lines.items()}, FIXTURE_LANGUAGES)
+    frame.to_parquet(tmp_path / "rows.parquet")
+    rows = rows_from_frame(frame, "train")
+    _, single_grads = _one_step(SentenceTransformer(str(tiny_model_dir), device="cpu"), rows, GLOBAL_BATCH, False)
+    got = {}
+    for freeze in (True, False):
+        # When 2 gloo processes take one DDP step, with the unused pooler frozen or not
+        out = tmp_path / f"ddp-{freeze}"
+        mp.spawn(_ddp_worker, args=(2, str(tmp_path / f"init-{freeze}"), str(tiny_model_dir),
+                                    str(tmp_path / "rows.parquet"), str(out), freeze), nprocs=2, join=True)
+        got[freeze] = [load_file(f"{out}.{rank}") for rank in range(2)]
+    # Then with it frozen every rank's gradients equal the single-process ones ...
+    for grads in got[True]:
+        for name, grad in single_grads.items():
+            assert torch.allclose(grads[name], grad, atol=1e-6, rtol=1e-4), f"DDP gradient differs: {name}"
+    # ... and without, each rank keeps its own un-averaged gradient: the mismatch seen before
+    name = "0.model.embeddings.word_embeddings.weight"
+    assert not torch.allclose(got[False][0][name], got[False][1][name], atol=1e-6), "no all-reduce happened"
+    assert not torch.allclose(got[False][0][name], single_grads[name], atol=1e-6, rtol=1e-4)

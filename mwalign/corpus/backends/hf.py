@@ -13,13 +13,12 @@ corpus builder gives each rank its own shard (see :mod:`mwalign.corpus.translate
 from __future__ import annotations
 
 import hashlib
-from contextlib import nullcontext
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from mwalign import hub, languages
-from mwalign.devices import cpu_has_bf16
+from mwalign.devices import autocast, cpu_has_bf16, resolve_device
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
 from mwalign.corpus.text import flatten
 
@@ -69,9 +68,8 @@ class HFBackend(TranslationBackend):
 
     @cached_property
     def _device(self) -> str:
-        import torch
-
-        return self.device or ("cuda" if torch.cuda.is_available() else "cpu")
+        """The ``device`` given (the run's ``device`` setting), resolved; ``None`` means ``auto``."""
+        return str(resolve_device(self.device, where="device"))
 
     @cached_property
     def _tokenizer(self) -> Any:
@@ -139,11 +137,7 @@ class HFBackend(TranslationBackend):
         return tokenizer.batch_decode(generated, skip_special_tokens=True)
 
     def _autocast(self):
-        import torch
-
-        dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(self.resolved_dtype)
-        device_type = "cuda" if self._device.startswith("cuda") else "cpu"
-        return torch.autocast(device_type, dtype=dtype) if dtype is not None else nullcontext()
+        return autocast(self._device, self.resolved_dtype)
 
     def describe(self) -> dict[str, Any]:
         return {**super().describe(), "dtype": self.resolved_dtype, "num_beams": self.num_beams}

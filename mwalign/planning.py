@@ -1,0 +1,278 @@
+"""``mwalign plan``: each stage's work for a profile, counted without running it, and the time it should take.
+
+The work comes from the configuration, the corpus of the run folder when one is there (then the row and step
+counts are exact) and the translation cache (sentences it already holds are not translated again). Nothing is
+loaded from a hub, no model is built, nothing is written. Per-unit costs come from earlier runs on this machine:
+``mwalign run`` records each executed stage's wall seconds and work units in ``<run dir>/stage_timings.json``
+(:func:`record_stage_timing`); :func:`measured_costs` reads those files of every run folder under ``runs/``. A
+cost transfers across profiles only to the same kind of work (the same backend, the same base models): seconds
+per sentence of apertium say nothing about NLLB-200.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mwalign import atomic
+from mwalign.config import REPO_ROOT, RunConfig
+
+TIMINGS_FILE = "stage_timings.json"
+
+
+@dataclass
+class StageWork:
+    """One stage's work: ``units`` of ``unit`` (the quantity its cost scales with), keyed by what it runs on."""
+
+    stage: str
+    unit: str
+    units: int
+    cost_key: str  # what the per-unit cost depends on: the backend, the base models
+    lines: list[str] = field(default_factory=list)  # human-readable breakdown
+
+
+def plan_work(cfg: RunConfig, run_dir: Path) -> list[StageWork]:
+    """Every stage's work for ``cfg`` with artifacts in ``run_dir`` (which need not exist)."""
+    manifest = _read_json(run_dir / "corpus" / "manifest.json")
+    rows = _row_counts(cfg, manifest)
+    return [
+        _data_work(cfg, run_dir, manifest),
+        _train_work(cfg, run_dir, rows),
+        _me5_work(cfg, run_dir, rows),
+        _evaluate_work(cfg, run_dir),
+        StageWork("results", "runs", 1, "results"),
+        StageWork("intro", "runs", 1, "intro"),
+    ]
+
+
+def stage_work(cfg: RunConfig, run_dir: Path, stage: str) -> StageWork:
+    """The work of one stage (what :func:`record_stage_timing` stores next to its seconds)."""
+    return next(item for item in plan_work(cfg, run_dir) if item.stage == stage)
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def _roots(cfg: RunConfig, manifest: Any) -> tuple[int, str]:
+    """Sampled roots: the corpus manifest's count when its parameters match, else ``corpus.n_roots`` (an upper bound)."""
+    if manifest and manifest.get("parameters", {}).get("n_roots") == cfg.corpus.n_roots:
+        return int(manifest["source"]["sampled"]), "from corpus/manifest.json"
+    return cfg.corpus.n_roots, "corpus.n_roots (at most: the source may hold fewer)"
+
+
+def translation_requests(cfg: RunConfig, roots: int) -> dict[tuple[str, str], int]:
+    """Distinct English sentences per (backend, target language) that the data stage asks for."""
+    ccfg = cfg.corpus
+    requests: dict[tuple[str, str], int] = {(ccfg.backend, tgt): roots for tgt in ccfg.pool}
+    ntrex = {}  # backend -> NTREX lines (quality and sensitivity read the same first lines)
+    for backend in ccfg.quality_backends:
+        ntrex[backend] = max(ntrex.get(backend, 0), ccfg.quality_sentences)
+    for preference in ccfg.sensitivity_conditions.values():
+        if preference:  # the first listed backend with the pair serves the condition
+            ntrex[preference[0]] = max(ntrex.get(preference[0], 0), ccfg.sensitivity_roots)
+    from mwalign.corpus.sensitivity import study_languages  # pool languages with an NTREX-128 reference
+
+    for backend, lines in ntrex.items():
+        if backend == "reference":
+            continue  # human references are read, not translated
+        for tgt in study_languages(ccfg.pool):
+            requests[(backend, tgt)] = requests.get((backend, tgt), 0) + lines  # NTREX lines are not roots
+    return requests
+
+
+def cached_counts(cache_path: Path) -> dict[tuple[str, str], int]:
+    """Cached translations per (backend, target language); empty when there is no cache file (opened read-only)."""
+    if not cache_path.is_file():
+        return {}
+    try:
+        with sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True) as con:
+            rows = con.execute("SELECT backend, tgt, COUNT(*) FROM translations GROUP BY backend, tgt").fetchall()
+    except sqlite3.Error:
+        return {}
+    return {(backend, tgt): n for backend, tgt, n in rows}
+
+
+def _data_work(cfg: RunConfig, run_dir: Path, manifest: Any) -> StageWork:
+    from mwalign.corpus.build import cache_path_for
+
+    roots, origin = _roots(cfg, manifest)
+    requests = translation_requests(cfg, roots)
+    cached = cached_counts(cache_path_for(cfg.corpus, run_dir))
+    lines = [f"roots: {roots} ({origin})"]
+    per_backend: dict[str, list[int]] = {}
+    for (backend, tgt), n in requests.items():
+        todo = max(0, n - cached.get((backend, tgt), 0))
+        total = per_backend.setdefault(backend, [0, 0])
+        total[0], total[1] = total[0] + n, total[1] + todo
+    for backend, (n, todo) in per_backend.items():
+        side = "" if backend == cfg.corpus.backend else "; side studies: at most, pairs it lacks are skipped"
+        lines.append(f"translate with {backend}: {todo} sentences ({n} requested, {n - todo} in the cache{side})")
+    main = per_backend[cfg.corpus.backend][1]
+    return StageWork("data", "sentences", main, f"backend={cfg.corpus.backend}", lines)
+
+
+def _row_counts(cfg: RunConfig, manifest: Any) -> dict[str, int]:
+    """Training rows: the manifest's when there is a corpus, else what the budget gives without any filter drop."""
+    if manifest and manifest.get("parameters", {}).get("n_roots") == cfg.corpus.n_roots:
+        return {name: int(n) for name, n in manifest["counts"]["rows"].items()}
+    roots, _ = _roots(cfg, manifest)
+    n_dev = round(cfg.corpus.dev_fraction * roots)
+    train = roots - n_dev
+    multiway = train if cfg.corpus.budget == "equal_roots" else max(1, train // math.comb(cfg.corpus.k, 2))
+    return {"multiway": multiway, "bilingual": train, "dev": n_dev}
+
+
+def steps_per_run(n_rows: int, batch_size: int, epochs: int, max_steps: int | None, root_ids: list[str] | None = None,
+                  seed: int = 0) -> int:
+    """Optimiser steps of one training run: the sampler's batches per epoch x epochs, capped by ``max_steps``.
+
+    With the rows' ``root_ids`` the sampler's own plan counts the batches; without, every root is distinct and a
+    last batch of one row is dropped (the sampler's rule). Early stopping can only end a run sooner.
+    """
+    if root_ids is not None:
+        from mwalign.training.data import RootBatchSampler
+
+        per_epoch = len(RootBatchSampler(root_ids, batch_size, seed))
+    else:
+        per_epoch = n_rows // batch_size + (1 if n_rows % batch_size >= 2 else 0)
+    total = per_epoch * epochs
+    return min(total, max_steps) if max_steps else total
+
+
+def _root_ids(run_dir: Path, name: str) -> list[str] | None:
+    path = run_dir / "corpus" / f"{name}.parquet"
+    if not path.is_file():
+        return None
+    import pyarrow.parquet as pq
+
+    return [str(r) for r in pq.read_table(path, columns=["root_id"]).column("root_id").to_pylist()]
+
+
+def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWork:
+    t = cfg.training
+    ids = {name: _root_ids(run_dir, name) for name in ("multiway", "bilingual")}
+    multi = (rows["multiway"], ids["multiway"])
+    runs: list[tuple[str, str, int, tuple[int, list[str] | None]]] = []
+    for base in t.models:
+        for seed in t.seeds:
+            runs += [(base, f"multiway s{seed}", seed, multi),
+                     (base, f"bilingual s{seed}", seed, (rows["bilingual"], ids["bilingual"]))]
+        for ablation in t.ablations:  # anchor ablations reuse the multi-way rows; variants are about that size
+            exact = ablation.endswith("anchors")
+            runs.append((base, f"{ablation} s{t.seeds[0]}", t.seeds[0], multi if exact else (multi[0], None)))
+    for condition in cfg.corpus.sensitivity_conditions:  # at most sensitivity_roots rows each
+        condition_ids = _root_ids(run_dir, f"sensitivity/{condition}")
+        size = len(condition_ids) if condition_ids is not None else cfg.corpus.sensitivity_roots
+        runs.append((t.models[0], f"sensitivity-{condition} s{t.seeds[0]}", t.seeds[0], (size, condition_ids)))
+    lines, total = [f"rows: {rows['multiway']} multi-way, {rows['bilingual']} bilingual, {rows['dev']} dev"], 0
+    for base, name, seed, (n_rows, root_ids) in runs:
+        steps = steps_per_run(n_rows, t.batch_size, t.epochs, t.max_steps, root_ids, seed)
+        total += steps
+        lines.append(f"{base} {name}: at most {steps} steps ({n_rows} rows, batch {t.batch_size}, {t.epochs} "
+                     f"epochs; early stopping after {t.patience} evaluations without gain, every {t.eval_every})")
+    return StageWork("train", "steps", total, "models=" + ",".join(t.models), lines)
+
+
+def _me5_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWork:
+    m = cfg.me5
+    if not m.enabled:
+        return StageWork("me5", "steps", 0, f"model={m.model}", ["disabled (me5.enabled=false)"])
+    n_multi = min(m.n_rows or rows["multiway"], rows["multiway"])
+    n_bi = min(rows["bilingual"], n_multi * math.comb(cfg.corpus.k, 2))  # the same positive-pair budget
+    lines, total = [f"rows: {n_multi} multi-way, {n_bi} bilingual (same pair budget)"], 0
+    for seed in cfg.me5_seeds:
+        for method, n in (("multiway", n_multi), ("bilingual", n_bi)):
+            steps = steps_per_run(n, m.batch_size, m.epochs, m.max_steps)
+            total += steps
+            lines.append(f"{m.model} {method} s{seed}: {steps} steps")
+    return StageWork("me5", "steps", total, f"model={m.model}", lines)
+
+
+def _evaluate_work(cfg: RunConfig, run_dir: Path) -> StageWork:
+    ev, t = cfg.evaluation, cfg.training
+    index = _read_json(run_dir / "models" / "index.json")
+    if isinstance(index, list) and index:
+        n_models, origin = len(index), "models/index.json"
+    else:
+        per_base = 2 * len(t.seeds) + len(t.ablations)
+        n_models = len(t.models) * (per_base + 1) + len(cfg.corpus.sensitivity_conditions)
+        n_models += (2 * len(cfg.me5_seeds) + 1) if cfg.me5.enabled else 0
+        origin = "trained + base models"
+    langs = ev.langs if ev.langs is not None else list(dict.fromkeys(["eng", *cfg.corpus.pool, *ev.unseen]))
+    lines = [f"models: {n_models} ({origin}); languages: {len(langs)}"]
+    for task in ev.tasks:
+        sentences = _task_sentences(task, langs)
+        count = f"{sentences} sentences per model" if sentences is not None else "sentences counted at load"
+        lines.append(f"{task}: {count}")
+    return StageWork("evaluate", "model-tasks", n_models * len(ev.tasks), "models=" + ",".join(t.models), lines)
+
+
+def _task_sentences(task: str, langs: list[str]) -> int | None:
+    """Sentences a model encodes for ``task`` where the local data says so cheaply (Tatoeba line counts)."""
+    if task != "Tatoeba":
+        return None
+    from mwalign.config import data_dir
+
+    folder, total = data_dir() / "tatoeba", 0
+    for lang in langs:
+        for side in (lang, "eng"):
+            path = folder / f"tatoeba.{lang}-eng.{side}"
+            if lang != "eng" and path.is_file():
+                total += sum(1 for _ in path.open(encoding="utf-8"))
+    return total
+
+
+# ---- per-unit costs measured by earlier runs -------------------------------------------------------------------
+
+
+def record_stage_timing(run_dir: Path, work: StageWork, seconds: float, profile: str) -> None:
+    """Add one executed stage's wall seconds and work units to ``<run_dir>/stage_timings.json`` (atomic)."""
+    path = run_dir / TIMINGS_FILE
+    timings = _read_json(path) or {}
+    timings[work.stage] = {**asdict(work), "seconds": round(seconds, 3), "profile": profile}
+    timings[work.stage].pop("lines", None)
+    atomic.write_json(path, timings, indent=2, sort_keys=True)
+
+
+def measured_costs(runs_root: Path | None = None, extra: list[Path] = ()) -> dict[tuple[str, str], dict]:
+    """Seconds per unit by (stage, cost key), from every ``<runs_root>/*/stage_timings.json`` (default: the repo's
+    ``runs/``) and the ``extra`` run folders; the most recent file wins."""
+    runs_root = runs_root if runs_root is not None else REPO_ROOT / "runs"
+    files = sorted(runs_root.glob(f"*/{TIMINGS_FILE}")) if runs_root.is_dir() else []
+    files += [p / TIMINGS_FILE for p in extra if (p / TIMINGS_FILE).is_file()]
+    costs: dict[tuple[str, str], dict] = {}
+    for path in sorted(set(files), key=lambda p: p.stat().st_mtime):
+        for stage, entry in (_read_json(path) or {}).items():
+            if isinstance(entry, dict) and entry.get("units", 0) > 0 and "seconds" in entry:
+                costs[(stage, entry["cost_key"])] = {"per_unit": entry["seconds"] / entry["units"],
+                                                     "profile": entry.get("profile", "?")}
+    return costs
+
+
+def format_plan(cfg: RunConfig, work: list[StageWork], costs: dict[tuple[str, str], dict]) -> str:
+    """The plan as text: per stage its breakdown and the expected minutes where a cost is measured."""
+    from mwalign.devices import resolve_device
+
+    where = f"device {cfg.device} = {resolve_device(cfg.device)} here"
+    out, total, complete = [f"plan for profile {cfg.name} ({where}); nothing is run"], 0.0, True
+    for item in work:
+        cost = costs.get((item.stage, item.cost_key))
+        if cost is None:
+            estimate, complete = "no measurement on this machine", False
+        else:
+            minutes = item.units * cost["per_unit"] / 60
+            total += minutes
+            estimate = (f"~{minutes:.1f} min ({cost['per_unit']:.3g} s per {item.unit[:-1]}, "
+                        f"measured with profile {cost['profile']})")
+        out.append(f"{item.stage}: {item.units} {item.unit} [{item.cost_key}]: {estimate}")
+        out += [f"    {line}" for line in item.lines]
+    out.append(f"total: ~{total:.1f} min" + ("" if complete else " for the measured stages only"))
+    return "\n".join(out)

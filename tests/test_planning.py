@@ -1,0 +1,124 @@
+"""``mwalign plan`` counts each stage's work without running it, and turns measured per-unit costs into minutes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from mwalign import cli, planning
+from mwalign.config import RunConfig, load_config
+from mwalign.training.data import RootBatchSampler
+
+
+def _tree(path: Path) -> set[tuple[str, int]]:
+    return {(str(p.relative_to(path)), p.stat().st_mtime_ns) for p in path.rglob("*")} if path.exists() else set()
+
+
+def test_plan_for_smoke_prints_counts_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    # Given an empty folder as run dir and a runs/ folder without measurements
+    run_dir = tmp_path / "run"
+    monkeypatch.setattr(planning, "REPO_ROOT", tmp_path)
+    before = _tree(tmp_path)
+    # When `mwalign plan` runs for smoke
+    assert cli.main(["plan", "--profile", "smoke", "--run-dir", str(run_dir)]) == 0
+    out = capsys.readouterr().out
+    # Then it names every stage's work, says nothing was measured, and left no file behind
+    cfg = load_config("smoke")
+    from mwalign.corpus.sensitivity import study_languages
+
+    ntrex = len(study_languages(cfg.corpus.pool)) * cfg.corpus.quality_sentences  # the quality study's lines
+    expected = cfg.corpus.n_roots * len(cfg.corpus.pool) + ntrex
+    assert f"data: {expected} sentences [backend=apertium]" in out, out
+    assert f"roots: {cfg.corpus.n_roots} " in out
+    assert "train: " in out and "me5: 4 steps" in out and "evaluate: " in out
+    assert "no measurement on this machine" in out
+    assert _tree(tmp_path) == before, "plan must not create the run folder or any file"
+
+
+@pytest.mark.parametrize("n_rows", [8, 9, 16, 17, 33])
+@pytest.mark.parametrize("batch_size", [2, 8])
+def test_steps_without_a_corpus_equal_the_samplers_plan(n_rows, batch_size):
+    # Given distinct roots (a corpus has one row per root), When steps are counted without and with the sampler
+    root_ids = [f"r{i}" for i in range(n_rows)]
+    per_epoch = len(RootBatchSampler(root_ids, batch_size, 0))
+    # Then the formula and the sampler agree, also under max_steps and several epochs
+    assert planning.steps_per_run(n_rows, batch_size, 3, None) == 3 * per_epoch
+    assert planning.steps_per_run(n_rows, batch_size, 3, None, root_ids) == 3 * per_epoch
+    assert planning.steps_per_run(n_rows, batch_size, 3, 2) == min(2, 3 * per_epoch)
+
+
+def _small_profile(run_dir: Path) -> RunConfig:
+    return RunConfig.model_validate({
+        "name": "plan-test", "corpus": {"source": "gensim-lee", "n_roots": 30, "pool": ["spa", "cat", "epo"],
+                                        "k": 3, "quality_backends": ["apertium"], "quality_sentences": 5},
+        "training": {"models": ["tiny-xlmr"], "batch_size": 4, "seeds": [0], "ablations": []},
+        "me5": {"enabled": False},
+    })
+
+
+def test_planned_translations_match_what_the_data_stage_translates(tmp_path):
+    """Compared with a real build: the corpus and the quality study translate exactly what plan announced."""
+    if shutil.which("apertium") is None:
+        pytest.skip("apt-get install apertium (make env)")
+    from mwalign.corpus import run_corpus_stage, run_quality_study
+
+    # Given the plan of a fresh run
+    cfg = _small_profile(tmp_path)
+    fresh = planning.stage_work(cfg, tmp_path, "data")
+    # When the data stage's corpus and quality study run
+    manifest = run_corpus_stage(cfg, tmp_path, progress=False)
+    run_quality_study(cfg, tmp_path)
+    # Then the corpus translated the announced roots, and the cache holds exactly the announced sentences
+    assert manifest["source"]["sampled"] == 30 and fresh.lines[0].startswith("roots: 30 ")
+    assert manifest["run"]["translated"] + manifest["run"]["cache_hits"] == 30 * len(cfg.corpus.pool)
+    cached = planning.cached_counts(tmp_path / "corpus" / "cache.sqlite")
+    assert sum(cached.values()) == sum(planning.translation_requests(cfg, 30).values()) == fresh.units
+    # And a second plan finds them cached, and reads the rows from the manifest
+    again = planning.plan_work(cfg, tmp_path)
+    assert again[0].units == 0 and "0 sentences (" in again[0].lines[1], again[0].lines
+    assert f"rows: {manifest['counts']['rows']['multiway']} multi-way" in again[1].lines[0]
+    rows = manifest["counts"]["rows"]
+    sampler_steps = len(RootBatchSampler(
+        [f"r{i}" for i in range(rows["multiway"])], 4, 0)) + len(RootBatchSampler(
+        [f"r{i}" for i in range(rows["bilingual"])], 4, 0))
+    assert again[1].units == sampler_steps, "steps follow the sampler on the corpus's rows"
+
+
+def test_recorded_timings_turn_into_expected_minutes(tmp_path):
+    # Given a run that recorded 120 s for 60 translated sentences with apertium
+    cfg = load_config("smoke")
+    runs = tmp_path / "runs"
+    work = planning.StageWork("data", "sentences", 60, "backend=apertium")
+    planning.record_stage_timing(runs / "other-profile", work, 120.0, "other-profile")
+    # When another profile with the same backend is planned
+    costs = planning.measured_costs(runs)
+    text = planning.format_plan(cfg, [planning.StageWork("data", "sentences", 30, "backend=apertium"),
+                                      planning.StageWork("train", "steps", 5, "models=x")], costs)
+    # Then its minutes use the measured seconds per sentence; a stage without a measurement says so
+    assert "data: 30 sentences [backend=apertium]: ~1.0 min (2 s per sentence, measured with profile other-profile)" \
+        in text, text
+    assert "train: 5 steps [models=x]: no measurement on this machine" in text
+    assert "total: ~1.0 min for the measured stages only" in text
+
+
+def test_run_records_each_stages_seconds_and_units_and_prints_minutes(tmp_path, monkeypatch):
+    from mwalign import pipeline
+
+    # Given a smoke run whose notebooks are replaced by a stand-in that takes a moment
+    cfg = load_config("smoke")
+    monkeypatch.setattr(pipeline, "execute_stage", lambda stage, key, parameters, root: None)
+    logged: list[str] = []
+    stages = pipeline.select_stages(["data", "train"])
+    # When `mwalign run` executes data and train
+    pipeline._execute(stages, pipeline.stage_keys(cfg), {}, tmp_path / "run", tmp_path / "book", cfg,
+                      force=True, log=logged.append)
+    # Then stage_timings.json holds both stages' seconds and the units plan counts, and the log gives minutes
+    timings = planning._read_json(tmp_path / "run" / planning.TIMINGS_FILE)
+    planned = {w.stage: w for w in planning.plan_work(cfg, tmp_path / "run")}
+    assert set(timings) == {"data", "train"}
+    for stage in ("data", "train"):
+        assert timings[stage]["units"] == planned[stage].units > 0 and timings[stage]["seconds"] >= 0
+        assert timings[stage]["cost_key"] == planned[stage].cost_key and timings[stage]["profile"] == "smoke"
+    assert any(line.startswith("[mwalign] minutes per stage: data 0.0, train 0.0") for line in logged), logged
