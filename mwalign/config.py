@@ -180,6 +180,14 @@ class TrainingConfig(StrictModel):
     dev_max_rows: int | None = Field(
         200, ge=2, description="Dev rows used for the early-stopping bitext metric (None: all)."
     )
+    length_grouping: bool = Field(
+        False, description="Batch rows of similar token length (transformers' group_by_length, within the "
+        "root-unique constraint): less padding, other batches (bench/bench_training_step.py).",
+    )
+    fused_optimizer: bool = Field(
+        False, description="Fused AdamW: faster CPU steps than the default foreach AdamW, but it rounds "
+        "differently, so weights differ in the last bits.",
+    )
 
     @field_validator("seeds")
     @classmethod
