@@ -254,6 +254,10 @@ class EvaluationConfig(StrictModel):
     max_seq_length: int = Field(128, ge=8)
     dtype: Literal["bf16", "fp32"] = "bf16"
     bootstrap: int = Field(200, ge=0, description="Bootstrap resamples for confidence intervals (0: none).")
+    encode_all_first: bool = Field(
+        False, description="Encode every distinct text of a model's tasks in one length-sorted pass before mteb "
+        "scores them (fewer, fuller batches; embeddings may differ from per-subset batches in bf16's last bits).",
+    )
     prompts: dict[str, str] = Field(
         DEFAULT_PROMPTS,
         description="Text prefix per model: the first key found (case-insensitively) in a model's label, path or "
