@@ -204,6 +204,9 @@ class TrainingConfig(StrictModel):
     def _batch_for_negatives(self) -> "TrainingConfig":
         if self.batch_size < 2:
             raise ValueError("training.batch_size must be >= 2 for in-batch negatives")
+        if self.length_grouping and self.grad_cache_mini_batch:
+            raise ValueError("training.length_grouping needs whole-batch steps; set training.grad_cache_mini_batch "
+                             "to null or training.length_grouping to false")
         return self
 
 
