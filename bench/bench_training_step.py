@@ -8,7 +8,8 @@ contention from other jobs hits every variant alike:
   must equal today's (checked to 1e-4 for every timed step);
 - ``+fused``: fused AdamW (``training.fused_optimizer``; rounds differently);
 - ``+freeze``: word embeddings frozen (``training.freeze_word_embeddings``; AdamW skips them);
-- ``+grouped``: ``training.length_grouping`` batches (other batches, so only speed and padding compare).
+- ``+grouped``: ``training.length_grouping`` batches (other batches, so only speed and padding compare);
+- ``all``: fused + frozen + grouped together. Each ``+`` variant is ``new`` plus that one change alone.
 
 Models: minilm-en (MiniLM-L6, 30k vocabulary) and ``me5-small-l3``, multilingual-e5-small cut to its
 bottom 3 layers ad hoc (250k-token XLM-R vocabulary: 96M embedding parameters against 5M in the layers).
@@ -39,7 +40,7 @@ from mwalign.training.data import RootBatchSampler, make_batch
 from mwalign.training.encoding import TokenCache, effective_dtype, forward_embeddings, forward_features
 from mwalign.training.losses import MultiWayContrastiveLoss
 
-VARIANTS = ("today", "new", "+fused", "+freeze", "+grouped")
+VARIANTS = ("today", "new", "+fused", "+freeze", "+grouped", "all")
 
 
 def load(name: str, max_seq_length: int):
@@ -74,10 +75,11 @@ def non_embedding_params(model) -> int:
 class Variant:
     def __init__(self, name: str, model, rows, dtype: str):
         self.name, self.model, self.dtype = name, model, dtype
-        if name == "+freeze":
+        if name in ("+freeze", "all"):
             model[0].auto_model.get_input_embeddings().weight.requires_grad_(False)
         params = [p for p in model.parameters() if p.requires_grad]
-        kernel = {"today": {"foreach": False}, "+fused": {"fused": True}}.get(name, {"foreach": True})
+        kernel = {"today": {"foreach": False}, "+fused": {"fused": True}, "all": {"fused": True}}.get(
+            name, {"foreach": True})
         self.optimizer = torch.optim.AdamW(params, lr=5e-5, weight_decay=0.01, **kernel)
         self.loss = MultiWayContrastiveLoss(model, temperature=0.05)
         self.tokens = None if name == "today" else TokenCache(model, rows.all_sentences)
@@ -121,7 +123,7 @@ def bench_model(name: str, args, dtype: str, peak: float, out: Path) -> None:
     variants = [Variant(v, copy.deepcopy(base), rows, dtype) for v in VARIANTS]
     for step in range(args.steps + 1):  # step 0 warms every variant up and is not timed
         for variant in variants:
-            batches = grouped if variant.name == "+grouped" else plain
+            batches = grouped if variant.name in ("+grouped", "all") else plain
             variant.step(rows, batches[step], seed=step, timed=step > 0)
     n_params = non_embedding_params(base)
     today = variants[0]
