@@ -229,6 +229,14 @@ class TrainingConfig(StrictModel):
         [], description="Extra base encoders trained with both methods and shown as rows, not used for verdicts."
     )
     scaling: ScalingConfig | None = Field(None, description="The scaling study (None: off).")
+    length_grouping: bool = Field(
+        False, description="Batch rows of similar token length (transformers' group_by_length, within the "
+        "root-unique constraint): less padding, other batches (bench/bench_training_step.py).",
+    )
+    fused_optimizer: bool = Field(
+        False, description="Fused AdamW: faster CPU steps than the default foreach AdamW, but it rounds "
+        "differently, so weights differ in the last bits.",
+    )
 
     @field_validator("seeds")
     @classmethod
@@ -254,6 +262,9 @@ class TrainingConfig(StrictModel):
         if self.scaling and 1.0 in self.scaling.fractions and not set(self.scaling.seeds) <= set(self.seeds):
             raise ValueError(f"training.scaling.seeds {self.scaling.seeds}: fraction 1.0 reuses the headline models, "
                              f"so the seeds must be among training.seeds {self.seeds}")
+        if self.length_grouping and self.grad_cache_mini_batch:
+            raise ValueError("training.length_grouping needs whole-batch steps; set training.grad_cache_mini_batch "
+                             "to null or training.length_grouping to false")
         return self
 
 
@@ -304,6 +315,10 @@ class EvaluationConfig(StrictModel):
     max_seq_length: int = Field(128, ge=8)
     dtype: Literal["bf16", "fp32"] = "bf16"
     bootstrap: int = Field(200, ge=0, description="Bootstrap resamples for confidence intervals (0: none).")
+    encode_all_first: bool = Field(
+        False, description="Encode every distinct text of a model's tasks in one length-sorted pass before mteb "
+        "scores them (fewer, fuller batches; embeddings may differ from per-subset batches in bf16's last bits).",
+    )
     prompts: dict[str, str] = Field(
         DEFAULT_PROMPTS,
         description="Text prefix per model: the first key found (case-insensitively) in a model's label, path or "

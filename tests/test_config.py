@@ -170,3 +170,9 @@ def test_a_read_only_run_dir_is_refused(tmp_path: Path, monkeypatch):
     with pytest.raises(config.ConfigError, match=rf"{tmp_path} is read-only"):
         config.run_dir_for(config.load_config("smoke"), tmp_path / "run")
     assert not (tmp_path / "run").exists()
+
+
+def test_length_grouping_with_grad_cache_names_both_settings():
+    # Given length grouping (needs whole-batch steps) together with GradCache chunks, Then loading fails naming both
+    with pytest.raises(config.ConfigError, match=r"training\.length_grouping.*training\.grad_cache_mini_batch"):
+        config.load_config("smoke", ["training.length_grouping=true", "training.grad_cache_mini_batch=4"])

@@ -7,17 +7,22 @@ and shared by all models; only then are models evaluated.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import shutil
+import sys
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import datasets
 import mteb
 import pandas as pd
 from mteb.abstasks.abstask import AbsTask
+from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
 from mwalign import languages as mw_languages
@@ -82,13 +87,15 @@ def evaluate(
     strict_langs: bool = True,
     exclude_sentences: frozenset[str] = frozenset(),
     device: str = "auto",
+    encode_all_first: bool = False,
 ) -> pd.DataFrame:
     """Evaluate every model on ``tasks`` restricted to ``langs``; return the tidy scores table.
 
     ``models`` maps a label to a sentence-transformers folder, a local model
     name or a hub id. Results go to an ``mteb.ResultCache`` at ``results_dir``
     and embeddings to ``embedding_cache`` (default ``results_dir/embeddings-<evaluate code key>.sqlite``).
-    ``seen_languages`` (None: English only) decides the seen/unseen group.
+    ``seen_languages`` (None: English only) decides the seen/unseen group. ``encode_all_first``: encode every
+    distinct text of all tasks in one length-sorted pass into the embedding cache before mteb scores them.
     """
     if langs is not None:
         mw_languages.validate_codes(langs, where="langs")
@@ -103,15 +110,22 @@ def evaluate(
     result_cache = mteb.ResultCache(cache_path=results_dir)
     prompts = DEFAULT_PROMPTS if prompts is None else prompts
     frames = []
+    # one bar over models x tasks; None: off where stderr is no terminal (executed notebooks, CI logs)
+    progress = tqdm(total=len(entries) * len(task_objs), desc="evaluate", unit="task", disable=None)
     try:
-        for entry in entries:
-            names = [entry.label, str(entry.spec), entry.base, *entry.extra_names]
-            encoder = CachingEncoder(resolved[entry.label], label=entry.label, cache=cache,
-                                     prompt=choose_prompt(names, prompts), dtype=dtype,
-                                     max_seq_length=max_seq_length, batch_size=batch_size, device=device)
-            seen = set(seen_languages or ["eng"])
-            frames.append(_evaluate_one(entry, encoder, task_objs, result_cache, results_dir, seen, bootstrap))
+        with _quiet_library_bars():
+            for entry in entries:
+                names = [entry.label, str(entry.spec), entry.base, *entry.extra_names]
+                encoder = CachingEncoder(resolved[entry.label], label=entry.label, cache=cache,
+                                         prompt=choose_prompt(names, prompts), dtype=dtype,
+                                         max_seq_length=max_seq_length, batch_size=batch_size, device=device)
+                seen = set(seen_languages or ["eng"])
+                if encode_all_first:
+                    encoder.embed(task_texts(task_objs))  # one length-sorted pass; the tasks then read the cache
+                frames.append(_evaluate_one(entry, encoder, task_objs, result_cache, results_dir, seen, bootstrap,
+                                            progress))
     finally:
+        progress.close()
         cache.close()
     return pd.DataFrame(pd.concat(frames, ignore_index=True) if frames else None, columns=SCORE_COLUMNS)
 
@@ -124,31 +138,82 @@ def _evaluate_one(
     results_dir: Path,
     seen: set[str],
     bootstrap: int,
+    progress: Any = None,
 ) -> pd.DataFrame:
     meta = encoder.mteb_model_meta
     predictions_dir = results_dir / "predictions" / meta.model_name_as_path() / str(meta.revision)
-    with warnings.catch_warnings():
-        # mteb's bitext evaluator copies a tensor through torch.tensor(); harmless, once per subset
-        warnings.filterwarnings("ignore", message="To copy construct from a tensor", category=UserWarning)
-        result = mteb.evaluate(
-            encoder,
-            tasks,
-            cache=result_cache,
-            overwrite_strategy="only-missing",
-            prediction_folder=predictions_dir,
-            encode_kwargs={"batch_size": encoder.batch_size, "show_progress_bar": False},
-            show_progress_bar=False,
-            co2_tracker=False,
-        )
+    task_results = []
+    for task in tasks:  # one task per call, so the bar can name it
+        if progress is not None:
+            progress.set_postfix_str(f"{entry.label} | {task.metadata.name}")
+        with warnings.catch_warnings():
+            # mteb's bitext evaluator copies a tensor through torch.tensor(); harmless, once per subset
+            warnings.filterwarnings("ignore", message="To copy construct from a tensor", category=UserWarning)
+            result = mteb.evaluate(
+                encoder,
+                [task],
+                cache=result_cache,
+                overwrite_strategy="only-missing",
+                prediction_folder=predictions_dir,
+                encode_kwargs={"batch_size": encoder.batch_size, "show_progress_bar": False},
+                show_progress_bar=False,
+                co2_tracker=False,
+            )
+        task_results.extend(result.task_results)
+        if progress is not None:
+            progress.update(1)
     logger.info("%s: encoded %d texts in %.1fs", entry.label, encoder.texts_encoded, encoder.encode_seconds)
     by_name = {task.metadata.name: task for task in tasks}
     rows = []
-    for task_result in result.task_results:
+    for task_result in task_results:
         task = by_name[task_result.task_name]
         rows.extend(tidy_rows(task, task_result, predictions_dir, seen=seen, bootstrap=bootstrap))
     frame = pd.DataFrame(rows)
     provenance = {"model": entry.label, "base": entry.base, "method": entry.method, "seed": entry.seed}
     return frame.assign(**provenance, dtype=encoder.dtype)
+
+
+TEXT_COLUMNS = ("text", "sentence1", "sentence2")
+
+
+def task_texts(tasks: list[AbsTask]) -> list[str]:
+    """Every distinct text of the loaded ``tasks`` (all subsets and splits), in first-seen order."""
+    texts: dict[str, None] = {}
+    for task in tasks:
+        subsets = task.dataset.values() if task.metadata.is_multilingual else [task.dataset]
+        for splits in subsets:
+            for split in splits.values():
+                for column in TEXT_COLUMNS:
+                    if column in split.column_names:
+                        texts.update(dict.fromkeys(str(t) for t in split[column]))
+    return list(texts)
+
+
+@contextlib.contextmanager
+def _quiet_library_bars() -> Iterator[None]:
+    """Silence mteb's anonymous per-subset bars ("Matching sentences", ...) and datasets' map bars.
+
+    mteb offers no switch for its evaluators' bars, so each loaded ``mteb`` module's ``tqdm`` is swapped
+    for a disabled one for the duration (and restored); the stage's own bar is the one a person reads.
+    """
+    from tqdm.auto import tqdm as auto_tqdm
+
+    def silent(*args: Any, **kwargs: Any) -> Any:
+        return auto_tqdm(*args, **{**kwargs, "disable": True})
+
+    patched = [m for name, m in list(sys.modules.items())
+               if name.startswith("mteb") and getattr(m, "tqdm", None) is auto_tqdm]
+    bars_were_on = datasets.is_progress_bar_enabled()
+    datasets.disable_progress_bars()
+    for module in patched:
+        module.tqdm = silent
+    try:
+        yield
+    finally:
+        for module in patched:
+            module.tqdm = auto_tqdm
+        if bars_were_on:
+            datasets.enable_progress_bars()
 
 
 def discard_results_of_other_code(results_dir: Path) -> None:
@@ -240,6 +305,7 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
             strict_langs=ev.langs is not None,
             exclude_sentences=exclude,
             device=getattr(cfg, "device", "auto"),
+            encode_all_first=ev.encode_all_first,
         )
         for tasks, group in by_tasks.items()
     ]

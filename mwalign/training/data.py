@@ -96,14 +96,18 @@ class RootBatchSampler:
     another epoch is asked for; ``len()`` reuses the plan of epoch 0.
     """
 
-    def __init__(self, root_ids: list[str], batch_size: int, seed: int, *, where: str = "training.batch_size"):
+    def __init__(self, root_ids: list[str], batch_size: int, seed: int, *, where: str = "training.batch_size",
+                 lengths: list[int] | None = None, group_batches: int = 50):
         distinct = len(set(root_ids))
         if batch_size < 2:
             raise ValueError(f"{where}={batch_size}: must be >= 2 for in-batch negatives")
         if batch_size > distinct:
             raise ValueError(f"{where}={batch_size} is larger than the corpus ({distinct} distinct roots); "
                              "lower the batch size or use a bigger corpus")
+        if lengths is not None and len(lengths) != len(root_ids):
+            raise ValueError(f"RootBatchSampler: {len(lengths)} lengths for {len(root_ids)} rows")
         self.root_ids, self.batch_size, self.seed = root_ids, batch_size, seed
+        self.lengths, self.group_batches = lengths, group_batches
         self._planned: dict[int, list[list[int]]] = {}
 
     def batches(self, epoch: int) -> list[list[int]]:
@@ -114,7 +118,10 @@ class RootBatchSampler:
 
     def _plan(self, epoch: int) -> list[list[int]]:
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
-        pending = deque(torch.randperm(len(self.root_ids), generator=generator).tolist())
+        order = torch.randperm(len(self.root_ids), generator=generator).tolist()
+        if self.lengths is not None:
+            order = self._grouped(order)
+        pending = deque(order)
         batches: list[list[int]] = []
         while pending:
             batch, roots, deferred = [], set(), []
@@ -128,7 +135,20 @@ class RootBatchSampler:
             pending.extendleft(reversed(deferred))  # deferred rows go first, in their order
             if len(batch) >= 2:
                 batches.append(batch)
+        if self.lengths is not None:  # grouped batches come longest first; shuffle them (same generator)
+            batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
         return batches
+
+    def _grouped(self, order: list[int]) -> list[int]:
+        """transformers' ``group_by_length``: megabatches of ``group_batches`` batches, each sorted by length.
+
+        Batches are then cut from this order as usual, so root-uniqueness holds and similar lengths share a
+        batch (less padding); the random megabatch split keeps every epoch's batches different.
+        """
+        size = self.batch_size * self.group_batches
+        lengths = self.lengths
+        return [i for start in range(0, len(order), size)
+                for i in sorted(order[start : start + size], key=lambda i: -lengths[i])]
 
     def __len__(self) -> int:
         return len(self.batches(0))

@@ -158,3 +158,27 @@ def test_role_tasks_replace_the_task_list_for_that_role(real_mirror, run_dir):
     # Then the unaligned model has both tasks and the mE5 model only the default list
     tasks = scores.groupby("model")["task"].agg(lambda t: sorted(set(t)))
     assert tasks["tiny-base"] == ["STS17", "Tatoeba"] and tasks["tiny-multiway-s0"] == ["Tatoeba"]
+
+
+def test_encoding_all_first_gives_the_same_scores_and_fills_the_cache(tiny_mirror, tiny_model, tmp_path):
+    # Given the same evaluation with and without the one-pass prefill (fp32: batch composition cannot round)
+    def run(name, **kw):
+        return evaluate({"tiny": tiny_model}, ["Tatoeba"], ["spa", "fra", "deu"], results_dir=tmp_path / name,
+                        bootstrap=0, dtype="fp32", **kw)
+
+    plain, prefilled = run("plain"), run("prefilled", encode_all_first=True)
+    # Then the scores agree and every text was encoded in the prefill (16 distinct vectors)
+    pd.testing.assert_frame_equal(plain, prefilled, rtol=1e-5)
+    from mwalign.evaluation.embedding_cache import EmbeddingCache
+
+    (cache_file,) = (tmp_path / "prefilled").glob("embeddings-*.sqlite")
+    assert len(EmbeddingCache(cache_file)) == 16, "the prefill should encode each distinct text once"
+
+
+def test_evaluation_shows_no_anonymous_library_bars(tiny_mirror, tiny_model, tmp_path, capfd):
+    # When a bitext task is evaluated
+    evaluate({"tiny": tiny_model}, ["Tatoeba"], ["spa", "fra"], results_dir=tmp_path / "r", bootstrap=0)
+    # Then mteb's per-subset bars stay silent (the stage's own bar is off off-terminal)
+    err = capfd.readouterr().err
+    leaked = [line for line in err.replace("\r", "\n").splitlines() if "%|" in line and "Loading weights" not in line]
+    assert not leaked, f"library bars leaked: {leaked[:3]}"

@@ -135,3 +135,20 @@ def test_missing_corpus_message_names_a_real_cli_flag(tmp_path):
     assert "mwalign run --only " in message, f"the fix must be a real `mwalign run` flag: {message}"
     suggested = message.split("mwalign run --only ", 1)[1].rstrip(")")
     assert suggested in STAGE_NAMES, f"suggests --only {suggested!r}; stages are {STAGE_NAMES}"
+
+
+def test_length_grouping_keeps_roots_unique_and_cuts_padding():
+    # Given rows with repeated roots and spread-out lengths
+    roots = [f"r{i % 60}" for i in range(200)]
+    lengths = [(i * 37) % 61 + 3 for i in range(200)]
+    plain = RootBatchSampler(roots, 8, seed=5)
+    grouped = RootBatchSampler(roots, 8, seed=5, lengths=lengths, group_batches=5)
+    # When both plan an epoch
+    def padded(batches):
+        return sum(len(b) * max(lengths[i] for i in b) for b in batches)
+    # Then grouping keeps every batch root-unique, covers every row, and pads far less
+    for batches in (plain.batches(0), grouped.batches(0)):
+        assert all(len({roots[i] for i in b}) == len(b) for b in batches), "a root appears twice in a batch"
+    assert sorted(i for b in grouped.batches(0) for i in b) == list(range(200)), "grouping lost or repeated rows"
+    assert padded(grouped.batches(0)) < 0.8 * padded(plain.batches(0)), "grouped batches should pad less"
+    assert grouped.batches(1) != grouped.batches(0), "each epoch should group differently"

@@ -304,3 +304,46 @@ def test_sigkilled_process_resumes_to_the_same_weights(tiny_model_dir, fixture_l
     # Then the final weights are identical
     for name, value in straight.state_dict().items():
         assert torch.equal(value, resumed.state_dict()[name]), f"{name} differs after SIGKILL + resume"
+
+
+def test_token_cache_rebuilds_the_tokenizers_features(tiny_model, rows):
+    # Given the per-run token cache of every training sentence
+    from mwalign.training.encoding import TokenCache
+
+    texts = rows.all_sentences
+    cache = TokenCache(tiny_model, texts, chunk=7)  # chunks pad differently from the batches below
+    # When a batch's features come from the cache
+    for ids in ([0, 5, 9, 2], list(range(len(texts)))[::3], [11]):
+        expected = tiny_model.preprocess([texts[i] for i in ids])
+        got = cache.features(ids)
+        # Then they equal tokenising the batch's texts, key by key
+        assert list(got) == list(expected), "the cache's feature keys differ from preprocess's"
+        for key in TokenCache.KEYS:
+            if key in expected:
+                assert torch.equal(got[key], expected[key]), f"{key} differs from tokenising the batch"
+
+
+def test_tokenising_once_trains_to_the_same_losses(tiny_model_dir, rows, tmp_path, monkeypatch):
+    # Given the same run with the token cache on and off
+    from mwalign.training import loop
+
+    def run(name, **kw):
+        model = SentenceTransformer(str(tiny_model_dir))
+        train(model, MultiWayContrastiveLoss(model), rows, None, _settings(epochs=1, **kw), tmp_path / name)
+        return _logged_losses(tmp_path / name), _weights(model)
+
+    cached_losses, cached_weights = run("cached")
+    monkeypatch.setattr(loop, "_token_cache", lambda *a: None)
+    plain_losses, plain_weights = run("plain")
+    # Then losses and weights are identical
+    assert cached_losses == plain_losses, "tokenising once changed the losses"
+    assert all(torch.equal(cached_weights[k], plain_weights[k]) for k in plain_weights), "weights differ"
+
+
+def test_length_grouping_and_fused_optimizer_train(tiny_model, rows, tmp_path):
+    # When a run groups rows by length and steps with fused AdamW
+    result = train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, None,
+                   _settings(epochs=1, length_grouping=True, fused_optimizer=True), tmp_path)
+    # Then it runs every step with finite losses
+    losses = _logged_losses(tmp_path)
+    assert result.steps == len(losses) > 0 and all(math.isfinite(v) for v in losses), "grouped run failed"
