@@ -33,6 +33,18 @@ RUN_OUTPUTS = (CHAPTERS_SUBDIR, Path("README.md"))
 MAX_SEED = 2**32 - 1
 # A profile name names the default run folder, runs/<name>: a name, never a path.
 NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
+# Local stand-in recipes ``me5-small-l<L>``: multilingual-e5-small cut to its bottom L of 12 layers.
+TRUNCATED_ME5 = re.compile(r"me5-small-l(\d+)")
+ME5_SMALL_LAYERS = 12
+
+
+def check_model_name(name: str, where: str) -> str:
+    """A ``me5-small-l<L>`` name must have 1 <= L <= 12; other names are checked when the model is resolved."""
+    match = TRUNCATED_ME5.fullmatch(name.strip())
+    if match and not 1 <= int(match.group(1)) <= ME5_SMALL_LAYERS:
+        raise ValueError(f"{where}: {name}: L={int(match.group(1))} is out of range; multilingual-e5-small has "
+                         f"{ME5_SMALL_LAYERS} layers, so use me5-small-l1 ... me5-small-l{ME5_SMALL_LAYERS}")
+    return name
 
 
 class StrictModel(BaseModel):
@@ -186,6 +198,11 @@ class TrainingConfig(StrictModel):
     def _seeds_in_range(cls, seeds: list[int]) -> list[int]:
         return _check_seeds(seeds)
 
+    @field_validator("models")
+    @classmethod
+    def _model_names(cls, names: list[str]) -> list[str]:
+        return [check_model_name(name, "training.models") for name in names]
+
     @field_validator("sub_pool")
     @classmethod
     def _sub_pool_known(cls, codes: list[str]) -> list[str]:
@@ -225,6 +242,11 @@ class Me5Config(StrictModel):
     @classmethod
     def _seeds_in_range(cls, seeds: list[int] | None) -> list[int] | None:
         return _check_seeds(seeds)
+
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, name: str) -> str:
+        return check_model_name(name, "me5.model")
 
     grad_cache_mini_batch: int | None = Field(
         16, ge=1, description="GradCache: sentences per forward chunk (None: one pass; a batch-32 step then "
