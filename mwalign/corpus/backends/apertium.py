@@ -12,7 +12,8 @@ Unknown words are marked by Apertium (``*word`` unknown to the analyser,
 ``@word`` missing from the bilingual dictionary, ``#word`` not generated).
 We keep the marks on the wire, count them per sentence, then strip them; a
 mark that was already in the source (``*star``) is left alone. Portuguese,
-French and Italian go through Spanish; the pivot's unknowns are counted once.
+French and Italian go through Spanish, Macedonian through Croatian, Bulgarian
+through Croatian and Macedonian; the pivot's unknowns are counted once.
 
 Measured caveat: Apertium's HMM tagger carries state across lines, so about 1% of
 eng-spa and 4% of en-gl sentences translate slightly differently depending on the
@@ -41,9 +42,18 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "por": ("eng-spa", "es-pt"),
     "fra": ("eng-spa", "es-fr"),
     "ita": ("eng-spa", "spa-ita"),
+    # apertium-hbs-eng: one Serbo-Croatian analysis, three standards. eng-hbs_SR writes Latin script
+    # (no Latn->Cyrl mode is installed; Cyrl-Latn only goes the other way), so srp is Serbian in Latin.
+    "hrv": ("eng-hbs_HR",),
+    "srp": ("eng-hbs_SR",),
+    "bos": ("eng-hbs_BS",),
+    # There is no eng-mkd: Macedonian pivots through Croatian (apertium-hbs-mkd), Bulgarian through both.
+    "mkd": ("eng-hbs_HR", "hbs-mkd"),
+    "bul": ("eng-hbs_HR", "hbs-mkd", "mkd-bul"),
 }
 MODES_DIR = Path("/usr/share/apertium/modes")
 _MARKED = re.compile(r"(?<![\w*#@])([*#@])(\w[\w'’-]*)")
+_TRAILING_HASH = re.compile(r"(?<=\w)#(?![\w#])")
 
 def strip_marks(output: str, source: str) -> tuple[str, list[str]]:
     """Remove Apertium's unknown-word marks; return the clean text and the marked words.
@@ -58,7 +68,10 @@ def strip_marks(output: str, source: str) -> tuple[str, list[str]]:
         marked.append(match.group(2))
         return match.group(2)
 
-    return _MARKED.sub(unmark, output), marked
+    clean = _MARKED.sub(unmark, output)
+    if "#" not in source:  # eng-hbs closes an uninflected multiword lemma with '#' too ("@go# to")
+        clean = _TRAILING_HASH.sub("", clean)
+    return clean, marked
 
 
 class _CallFailed(Exception):
@@ -66,7 +79,7 @@ class _CallFailed(Exception):
 
 
 class ApertiumBackend(TranslationBackend):
-    """English -> {spa, cat, epo, glg, por, fra, ita} with the installed Debian language pairs."""
+    """English -> {spa, cat, epo, glg, por, fra, ita, hrv, srp, bos, mkd, bul} with the installed Debian pairs."""
 
     name = "apertium"
 
