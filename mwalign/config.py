@@ -254,6 +254,42 @@ class Me5Config(StrictModel):
     )
 
 
+class BaseAlignmentConfig(StrictModel):
+    """Untrained alignment of the stand-in cuts (issue 16): written to ``results/base_alignment.parquet``."""
+
+    layers: list[int] = Field([1, 2, 3, 4, 6, 12], description="Layer counts L of the me5-small-l<L> stand-ins.")
+    controls: list[str] = Field(["minilm-en"], description="Other untrained encoders scored alongside.")
+    prompts: list[str] = Field(["", "query: "], min_length=1, description="Prefixes compared ('' = none).")
+    tatoeba_langs: list[str] = Field(
+        ["spa", "fra", "por", "ita", "cat", "deu", "nld", "pol", "tur", "rus", "hin", "amh"], min_length=1,
+        description="Tatoeba languages averaged (issue 16's twelve).",
+    )
+    tatoeba_pairs: int = Field(300, ge=2, le=1000, description="First pairs used per Tatoeba language.")
+    sts17_subsets: list[Literal["es-en", "en-tr", "en-ar"]] = Field(
+        ["es-en", "en-tr", "en-ar"], min_length=1, description="STS17 cross-lingual pairs in the mirror."
+    )
+
+    @field_validator("layers")
+    @classmethod
+    def _layers_in_range(cls, layers: list[int]) -> list[int]:
+        for count in layers:
+            check_model_name(f"me5-small-l{count}", "evaluation.base_alignment.layers")
+        return layers
+
+    @field_validator("tatoeba_langs")
+    @classmethod
+    def _langs_known(cls, codes: list[str]) -> list[str]:
+        missing = [c for c in languages.validate_codes(codes, where="evaluation.base_alignment.tatoeba_langs")
+                   if languages.get(c).tatoeba is None]
+        if missing:
+            raise ValueError(f"evaluation.base_alignment.tatoeba_langs: {missing} have no Tatoeba set")
+        return codes
+
+    @property
+    def models(self) -> list[str]:
+        return [*(f"me5-small-l{count}" for count in self.layers), *self.controls]
+
+
 class EvaluationConfig(StrictModel):
     """Stage 04: MTEB evaluation on the mirrored data."""
 
@@ -272,6 +308,9 @@ class EvaluationConfig(StrictModel):
         DEFAULT_PROMPTS,
         description="Text prefix per model: the first key found (case-insensitively) in a model's label, path or "
         "base selects its prefix; E5 models expect 'query: ' for symmetric tasks. {} disables prefixes.",
+    )
+    base_alignment: BaseAlignmentConfig | None = Field(
+        None, description="Score untrained stand-in cuts x prompts on Tatoeba and STS17 (None: off)."
     )
 
     @field_validator("langs", "unseen")
