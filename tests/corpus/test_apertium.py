@@ -112,3 +112,12 @@ def test_serbian_comes_out_in_latin_script_and_hbs_routes_share_no_mark():
 def test_a_trailing_hash_in_the_source_is_kept():
     clean, marked = strip_marks("Programiram u C#", source="I program in C#")
     assert (clean, marked) == ("Programiram u C#", [])
+
+
+def test_macedonian_keeps_adjective_noun_sentences():
+    # Given sentences with adjective + noun chunks, which Debian's hbs-mkd pipeline empties without our CG-tag fix
+    texts = ["The old man lives in a big house.", "She bought a new red car."]
+    # When translated to Macedonian, Then none is lost and the adjective is translated ("стар", "голем", "нов")
+    out = ApertiumBackend().translate(texts, "eng", "mkd")
+    assert all(t.text for t in out), out
+    assert _CYRILLIC.search(out[0].text) and len(out[0].text.split()) >= 5, out
