@@ -9,7 +9,8 @@ MATHJAX_VERSION := 3.2.2
 # apt packages: Apertium and its language pairs (the CPU translator), WordNet (an English source),
 # Chromium and its driver (the browser test of the book).
 APT_PACKAGES := apertium apertium-eng-spa apertium-eng-cat apertium-en-gl apertium-eo-en \
-	apertium-es-pt apertium-fr-es apertium-spa-ita wordnet-base chromium chromium-driver
+	apertium-es-pt apertium-fr-es apertium-spa-ita apertium-hbs-eng apertium-hbs-mkd \
+	apertium-mkd-bul apertium-mkd-eng wordnet-base chromium chromium-driver
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt requirements-offline-models.txt pyproject.toml | sha256sum | cut -c1-12)
 
 .PHONY: help env system models mathjax data test test-fast test-slow book figures bench all clean

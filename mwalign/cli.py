@@ -94,7 +94,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 def cmd_models(args: argparse.Namespace) -> None:
     from mwalign import models
 
-    for name in args.names or models.local_model_names():
+    for name in args.names or models.local_model_names(on_demand=False):
         print(f"{name}: {models.prepare(name)}")
 
 

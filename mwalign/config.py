@@ -33,6 +33,18 @@ RUN_OUTPUTS = (CHAPTERS_SUBDIR, Path("README.md"))
 MAX_SEED = 2**32 - 1
 # A profile name names the default run folder, runs/<name>: a name, never a path.
 NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
+# Local stand-in recipes ``me5-small-l<L>``: multilingual-e5-small cut to its bottom L of 12 layers.
+TRUNCATED_ME5 = re.compile(r"me5-small-l(\d+)")
+ME5_SMALL_LAYERS = 12
+
+
+def check_model_name(name: str, where: str) -> str:
+    """A ``me5-small-l<L>`` name must have 1 <= L <= 12; other names are checked when the model is resolved."""
+    match = TRUNCATED_ME5.fullmatch(name.strip())
+    if match and not 1 <= int(match.group(1)) <= ME5_SMALL_LAYERS:
+        raise ValueError(f"{where}: {name}: L={int(match.group(1))} is out of range; multilingual-e5-small has "
+                         f"{ME5_SMALL_LAYERS} layers, so use me5-small-l1 ... me5-small-l{ME5_SMALL_LAYERS}")
+    return name
 
 
 class StrictModel(BaseModel):
@@ -243,6 +255,11 @@ class TrainingConfig(StrictModel):
     def _seeds_in_range(cls, seeds: list[int]) -> list[int]:
         return _check_seeds(seeds)
 
+    @field_validator("models")
+    @classmethod
+    def _model_names(cls, names: list[str]) -> list[str]:
+        return [check_model_name(name, "training.models") for name in names]
+
     @field_validator("sub_pool")
     @classmethod
     def _sub_pool_known(cls, codes: list[str]) -> list[str]:
@@ -295,10 +312,51 @@ class Me5Config(StrictModel):
     def _seeds_in_range(cls, seeds: list[int] | None) -> list[int] | None:
         return _check_seeds(seeds)
 
+    @field_validator("model")
+    @classmethod
+    def _model_name(cls, name: str) -> str:
+        return check_model_name(name, "me5.model")
+
     grad_cache_mini_batch: int | None = Field(
         16, ge=1, description="GradCache: sentences per forward chunk (None: one pass; a batch-32 step then "
         "peaks near 6 GiB instead of 2.3 GiB, bench/bench_training_memory.py)."
     )
+
+
+class BaseAlignmentConfig(StrictModel):
+    """Untrained alignment of the stand-in cuts (issue 16): written to ``results/base_alignment.parquet``."""
+
+    layers: list[int] = Field([1, 2, 3, 4, 6, 12], description="Layer counts L of the me5-small-l<L> stand-ins.")
+    controls: list[str] = Field(["minilm-en"], description="Other untrained encoders scored alongside.")
+    prompts: list[str] = Field(["", "query: "], min_length=1, description="Prefixes compared ('' = none).")
+    tatoeba_langs: list[str] = Field(
+        ["spa", "fra", "por", "ita", "cat", "deu", "nld", "pol", "tur", "rus", "hin", "amh"], min_length=1,
+        description="Tatoeba languages averaged (issue 16's twelve).",
+    )
+    tatoeba_pairs: int = Field(300, ge=2, le=1000, description="First pairs used per Tatoeba language.")
+    sts17_subsets: list[Literal["es-en", "en-tr", "en-ar"]] = Field(
+        ["es-en", "en-tr", "en-ar"], min_length=1, description="STS17 cross-lingual pairs in the mirror."
+    )
+
+    @field_validator("layers")
+    @classmethod
+    def _layers_in_range(cls, layers: list[int]) -> list[int]:
+        for count in layers:
+            check_model_name(f"me5-small-l{count}", "evaluation.base_alignment.layers")
+        return layers
+
+    @field_validator("tatoeba_langs")
+    @classmethod
+    def _langs_known(cls, codes: list[str]) -> list[str]:
+        missing = [c for c in languages.validate_codes(codes, where="evaluation.base_alignment.tatoeba_langs")
+                   if languages.get(c).tatoeba is None]
+        if missing:
+            raise ValueError(f"evaluation.base_alignment.tatoeba_langs: {missing} have no Tatoeba set")
+        return codes
+
+    @property
+    def models(self) -> list[str]:
+        return [*(f"me5-small-l{count}" for count in self.layers), *self.controls]
 
 
 class EvaluationConfig(StrictModel):
@@ -323,6 +381,9 @@ class EvaluationConfig(StrictModel):
         DEFAULT_PROMPTS,
         description="Text prefix per model: the first key found (case-insensitively) in a model's label, path or "
         "base selects its prefix; E5 models expect 'query: ' for symmetric tasks. {} disables prefixes.",
+    )
+    base_alignment: BaseAlignmentConfig | None = Field(
+        None, description="Score untrained stand-in cuts x prompts on Tatoeba and STS17 (None: off)."
     )
 
     @field_validator("langs", "unseen")

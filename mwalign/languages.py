@@ -57,6 +57,12 @@ _TABLE = [
     Language("rus", "Cyrl", "Russian", ntrex="rus", tatoeba="rus", iso639_1="ru"),
     Language("ukr", "Cyrl", "Ukrainian", ntrex="ukr", tatoeba="ukr", iso639_1="uk"),
     Language("bul", "Cyrl", "Bulgarian", ntrex="bul", tatoeba="bul", iso639_1="bg"),
+    Language("mkd", "Cyrl", "Macedonian", ntrex="mkd", tatoeba="mkd", iso639_1="mk"),
+    Language("hrv", "Latn", "Croatian", ntrex="hrv", tatoeba="hrv", iso639_1="hr"),
+    Language("bos", "Latn", "Bosnian", ntrex="bos", tatoeba="bos", iso639_1="bs"),
+    # Serbian: FLORES/SIB-200, NTREX (srp-Cyrl; the mirror leaves out srp-Latn) and mteb's Tatoeba tag say Cyrillic,
+    # but the mirrored Tatoeba srp file and Apertium's eng-hbs_SR are in Latin script.
+    Language("srp", "Cyrl", "Serbian", ntrex="srp-Cyrl", tatoeba="srp", iso639_1="sr"),
     Language("ell", "Grek", "Greek", ntrex="ell", tatoeba="ell", iso639_1="el"),
     Language("arb", "Arab", "Arabic", ntrex="arb", tatoeba="ara", iso639_1="ar"),
     Language("heb", "Hebr", "Hebrew", ntrex="heb", tatoeba="heb", iso639_1="he"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nbformat
+import pandas as pd
 import pytest
 
 from mwalign import pipeline
@@ -52,6 +53,16 @@ def test_results_chapter_has_a_figure_and_a_table_from_the_run(smoke_run):
     assert {"image/png", "text/html"} <= kinds
     scores = run_dir / "results" / "scores.parquet"
     assert scores.is_file(), "the results chapter must read the evaluation's saved scores"
+
+
+@pytest.mark.slow
+def test_base_alignment_table_comes_from_the_evaluate_stage(smoke_run):
+    # Given the smoke profile's evaluation.base_alignment (tiny-xlmr, two prompts, Tatoeba spa/fra, STS17 es-en)
+    _, run_dir, _, _ = smoke_run
+    table = pd.read_parquet(run_dir / "results" / "base_alignment.parquet")
+    # Then the evaluate stage wrote one scored row per model x prompt
+    assert list(zip(table["model"], table["prompt"])) == [("tiny-xlmr", ""), ("tiny-xlmr", "query: ")]
+    assert table["tatoeba_accuracy"].between(0, 100).all() and table["sts17_es-en"].notna().all()
 
 
 @pytest.mark.slow

@@ -26,6 +26,7 @@ from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
 from mwalign import languages as mw_languages
+from mwalign.evaluation import base_alignment
 from mwalign.evaluation import languages as eval_languages
 from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.evaluation.harness import DEFAULT_PROMPTS, CachingEncoder, choose_prompt, resolve_model
@@ -311,4 +312,27 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
     ]
     scores = pd.concat(frames, ignore_index=True)
     write_parquet(scores, run_dir / "results" / "scores.parquet")
+    if ev.base_alignment is not None:
+        run_base_alignment(ev, run_dir, device=getattr(cfg, "device", "auto"))
     return scores
+
+
+def run_base_alignment(ev: Any, run_dir: Path, *, device: str = "auto") -> pd.DataFrame:
+    """``results/base_alignment.parquet`` for ``ev.base_alignment``; reused while its settings and code are unchanged.
+
+    It scores untrained encoders only, so a retrained model (which reruns this stage) does not redo it.
+    """
+    settings = ev.base_alignment
+    key = json.dumps([settings.model_dump(mode="json"), ev.batch_size, ev.max_seq_length, code_key("evaluate")],
+                     sort_keys=True)
+    path, stamp = run_dir / "results" / "base_alignment.parquet", run_dir / "results" / "base_alignment.key"
+    if path.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
+        return pd.read_parquet(path)
+    table = base_alignment.base_alignment(
+        settings.models, settings.prompts, tatoeba_langs=settings.tatoeba_langs,
+        tatoeba_pairs=settings.tatoeba_pairs, sts17_subsets=settings.sts17_subsets,
+        batch_size=ev.batch_size, max_seq_length=ev.max_seq_length, device=device,
+    )  # fmt: skip
+    write_parquet(table, path)
+    atomic.write_text(stamp, key)
+    return table

@@ -131,5 +131,5 @@ def prepare(name: str, models_dir: str | Path | None = None, *, force: bool = Fa
 
 
 def prepare_all(models_dir: str | Path | None = None, *, force: bool = False) -> dict[str, Path]:
-    """Prepare every local model; returns name -> folder."""
-    return {name: prepare(name, models_dir, force=force) for name in LOCAL_MODELS}
+    """Prepare every local model except the on-demand ones; returns name -> folder."""
+    return {name: prepare(name, models_dir, force=force) for name, m in LOCAL_MODELS.items() if not m.on_demand}

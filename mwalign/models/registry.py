@@ -20,8 +20,9 @@ from mwalign.models.prepare import ModelError, prepare
 from mwalign.models.recipes import LOCAL_MODELS
 
 
-def local_model_names() -> list[str]:
-    return list(LOCAL_MODELS)
+def local_model_names(*, on_demand: bool = True) -> list[str]:
+    """Local model names; ``on_demand=False`` leaves out those built only when named (``me5-small-l<L>``)."""
+    return [name for name, model in LOCAL_MODELS.items() if on_demand or not model.on_demand]
 
 
 def _looks_like_path(name: str) -> bool:

@@ -56,3 +56,4 @@ class LocalModel:
     sources: dict[str, Source]
     recipe: dict  # every parameter that changes the output
     build: Callable[[dict[str, Path], Path, dict], None]  # (source paths, empty out dir, recipe)
+    on_demand: bool = False  # built when first named, not by `mwalign models prepare` without names

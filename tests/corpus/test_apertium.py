@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 
@@ -83,3 +84,40 @@ def test_backend_failing_on_everything_raises(tmp_path):
 def test_missing_pair_is_reported_with_the_pairs_on_offer():
     with pytest.raises(BackendError, match="no eng->deu pair; it offers: .*eng-spa"):
         ApertiumBackend().check_pair("eng", "deu")
+
+
+_CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+
+
+@pytest.mark.parametrize("lang", ["mkd", "bul"])
+def test_pivot_through_serbo_croatian_gives_cyrillic(lang):
+    # Given two plain English sentences (there is no eng-mkd mode: mkd pivots eng->hbs->mkd, bul one step further)
+    texts = ["I live in a big house.", "The government announced new economic measures on Monday."]
+    # When translated to Macedonian / Bulgarian
+    out = ApertiumBackend().translate(texts, "eng", lang)
+    # Then both come back, in Cyrillic script, with no mark left
+    assert all(t.text and _CYRILLIC.search(t.text) for t in out), f"{lang} must be written in Cyrillic: {out}"
+    assert not any(m in t.text for t in out for m in "#@"), out
+
+
+def test_serbian_comes_out_in_latin_script_and_hbs_routes_share_no_mark():
+    # Given English, When translated to Croatian and Serbian (one hbs analysis, two standards)
+    hrv, srp = (ApertiumBackend().translate(["I live in a big house."], "eng", t)[0] for t in ("hrv", "srp"))
+    # Then both are Latin script (eng-hbs_SR has no Cyrillic output) and a multiword's closing '#' is gone
+    assert hrv.text and srp.text and not _CYRILLIC.search(srp.text), (hrv, srp)
+    multiword = ApertiumBackend().translate(["The old man went to the market."], "eng", "hrv")[0]
+    assert "#" not in multiword.text and multiword.unknown > 0, multiword
+
+
+def test_a_trailing_hash_in_the_source_is_kept():
+    clean, marked = strip_marks("Programiram u C#", source="I program in C#")
+    assert (clean, marked) == ("Programiram u C#", [])
+
+
+def test_macedonian_keeps_adjective_noun_sentences():
+    # Given sentences with adjective + noun chunks, which Debian's hbs-mkd pipeline empties without our CG-tag fix
+    texts = ["The old man lives in a big house.", "She bought a new red car."]
+    # When translated to Macedonian, Then none is lost and the adjective is translated ("стар", "голем", "нов")
+    out = ApertiumBackend().translate(texts, "eng", "mkd")
+    assert all(t.text for t in out), out
+    assert _CYRILLIC.search(out[0].text) and len(out[0].text.split()) >= 5, out

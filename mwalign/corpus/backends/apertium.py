@@ -12,7 +12,8 @@ Unknown words are marked by Apertium (``*word`` unknown to the analyser,
 ``@word`` missing from the bilingual dictionary, ``#word`` not generated).
 We keep the marks on the wire, count them per sentence, then strip them; a
 mark that was already in the source (``*star``) is left alone. Portuguese,
-French and Italian go through Spanish; the pivot's unknowns are counted once.
+French and Italian go through Spanish, Macedonian through Croatian, Bulgarian
+through Croatian and Macedonian; the pivot's unknowns are counted once.
 
 Measured caveat: Apertium's HMM tagger carries state across lines, so about 1% of
 eng-spa and 4% of en-gl sentences translate slightly differently depending on the
@@ -23,12 +24,15 @@ batches in a fixed order, so two cold builds are still byte-identical.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import subprocess
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
+from mwalign import atomic
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
 from mwalign.corpus.text import flatten
 
@@ -41,9 +45,22 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "por": ("eng-spa", "es-pt"),
     "fra": ("eng-spa", "es-fr"),
     "ita": ("eng-spa", "spa-ita"),
+    # apertium-hbs-eng: one Serbo-Croatian analysis, three standards. eng-hbs_SR writes Latin script
+    # (no Latn->Cyrl mode is installed; Cyrl-Latn only goes the other way), so srp is Serbian in Latin.
+    "hrv": ("eng-hbs_HR",),
+    "srp": ("eng-hbs_SR",),
+    "bos": ("eng-hbs_BS",),
+    # There is no eng-mkd: Macedonian pivots through Croatian (apertium-hbs-mkd), Bulgarian through both.
+    "mkd": ("eng-hbs_HR", "hbs-mkd"),
+    "bul": ("eng-hbs_HR", "hbs-mkd", "mkd-bul"),
 }
 MODES_DIR = Path("/usr/share/apertium/modes")
 _MARKED = re.compile(r"(?<![\w*#@])([*#@])(\w[\w'’-]*)")
+_TRAILING_HASH = re.compile(r"(?<=\w)#(?![\w#])")
+# Debian's apertium-hbs-mkd 0.1.1 runs its constraint grammar with dependency output: the <#i→j> tags cg-proc adds
+# make the rest of the chain print an empty line for any sentence with an adjective + noun ("star čovjek"), so 43% of
+# NTREX sentences came back empty. We run the installed pipeline with those tags removed right after cg-proc.
+_PATCHED_MODES = {"hbs-mkd": ("hbs-mkd.rlx.bin' |", " sed -E 's/<#[0-9]+→[0-9]+>//g' |")}
 
 def strip_marks(output: str, source: str) -> tuple[str, list[str]]:
     """Remove Apertium's unknown-word marks; return the clean text and the marked words.
@@ -58,7 +75,10 @@ def strip_marks(output: str, source: str) -> tuple[str, list[str]]:
         marked.append(match.group(2))
         return match.group(2)
 
-    return _MARKED.sub(unmark, output), marked
+    clean = _MARKED.sub(unmark, output)
+    if "#" not in source:  # eng-hbs closes an uninflected multiword lemma with '#' too ("@go# to")
+        clean = _TRAILING_HASH.sub("", clean)
+    return clean, marked
 
 
 class _CallFailed(Exception):
@@ -66,7 +86,7 @@ class _CallFailed(Exception):
 
 
 class ApertiumBackend(TranslationBackend):
-    """English -> {spa, cat, epo, glg, por, fra, ita} with the installed Debian language pairs."""
+    """English -> {spa, cat, epo, glg, por, fra, ita, hrv, srp, bos, mkd, bul} with the installed Debian pairs."""
 
     name = "apertium"
 
@@ -147,9 +167,11 @@ class ApertiumBackend(TranslationBackend):
 
     def _run_mode(self, mode: str, lines: list[str]) -> list[str]:
         payload = ("\n".join(lines) + "\n").encode("utf-8")
+        patched = _patched_mode_dir(mode)
+        command = [self.binary, mode] if patched is None else [self.binary, "-d", str(patched), mode]
         try:
             proc = subprocess.run(
-                [self.binary, mode], input=payload, capture_output=True, timeout=self.timeout_s, check=False
+                command, input=payload, capture_output=True, timeout=self.timeout_s, check=False
             )
         except (OSError, subprocess.TimeoutExpired) as err:
             raise _CallFailed(f"{type(err).__name__}: {err}") from None
@@ -184,6 +206,21 @@ def _mode_installed(mode: str) -> bool:
 
 
 @lru_cache(maxsize=None)
+def _patched_mode_dir(mode: str) -> Path | None:
+    """A private modes folder holding the fixed pipeline of ``mode`` (:data:`_PATCHED_MODES`), or None to run it as is."""
+    if mode not in _PATCHED_MODES or not _mode_installed(mode):
+        return None
+    needle, insert = _PATCHED_MODES[mode]
+    pipeline = (MODES_DIR / f"{mode}.mode").read_text(encoding="utf-8")
+    if needle not in pipeline or insert in pipeline:  # another packaging: run it unchanged
+        return None
+    fixed = pipeline.replace(needle, needle + insert, 1)
+    folder = Path(tempfile.gettempdir()) / f"mwalign-apertium-{hashlib.sha256(fixed.encode()).hexdigest()[:12]}"
+    atomic.write_text(folder / "modes" / f"{mode}.mode", fixed)
+    return folder
+
+
+@lru_cache(maxsize=None)
 def _mode_version(mode: str) -> str:
     """Debian package version of the language pair behind a mode (``unknown`` if dpkg cannot say)."""
     mode_file = MODES_DIR / f"{mode}.mode"
@@ -195,4 +232,5 @@ def _mode_version(mode: str) -> str:
     proc = subprocess.run(
         ["dpkg-query", "-W", "-f=${Version}", match.group(1)], capture_output=True, text=True, check=False
     )
-    return f"{match.group(1)}:{proc.stdout.strip() or 'unknown'}"
+    patch = "+mwalign-cg-fix" if mode in _PATCHED_MODES else ""
+    return f"{match.group(1)}:{proc.stdout.strip() or 'unknown'}{patch}"
