@@ -23,7 +23,10 @@ def _add_profile_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[config.RunConfig, Path]:
+    from mwalign.evaluation.tasks import check_task_names  # cheap: the names only, no mteb
+
     cfg = config.load_config(args.profile, args.overrides)
+    check_task_names(cfg.evaluation.tasks, cfg.evaluation.role_tasks)  # every name, before any stage runs
     return cfg, config.run_dir_for(cfg, args.run_dir)
 
 
@@ -74,6 +77,9 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     if args.models:
         out = Path(args.output)
+        config.check_run_dir(out.expanduser().resolve(), "--output", flag="--output")  # a file or a read-only folder: one line, no work
+        for name in args.tasks:
+            evaluation.tasks.check_task_name(name, "--tasks")
         table = evaluation.evaluate(
             {m: m for m in args.models}, tasks=args.tasks, langs=args.langs, results_dir=out,
         )

@@ -24,7 +24,7 @@ from mwalign import languages as mw_languages
 from mwalign.evaluation import languages as eval_languages
 from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.evaluation.harness import DEFAULT_PROMPTS, CachingEncoder, choose_prompt, resolve_model
-from mwalign.evaluation.scores import tidy_rows
+from mwalign.evaluation.scores import exact_scores_path, keep_exact_scores, tidy_rows
 from mwalign.evaluation.tasks import get_task
 from mwalign.versioning import code_key
 
@@ -127,6 +127,9 @@ def _evaluate_one(
 ) -> pd.DataFrame:
     meta = encoder.mteb_model_meta
     predictions_dir = results_dir / "predictions" / meta.model_name_as_path() / str(meta.revision)
+    for task in tasks:  # no exact record (killed between mteb's write and ours): let mteb compute it again
+        if not exact_scores_path(task.metadata.name, predictions_dir).is_file():
+            result_cache.get_task_result_path(task.metadata.name, meta).unlink(missing_ok=True)
     with warnings.catch_warnings():
         # mteb's bitext evaluator copies a tensor through torch.tensor(); harmless, once per subset
         warnings.filterwarnings("ignore", message="To copy construct from a tensor", category=UserWarning)
@@ -145,6 +148,7 @@ def _evaluate_one(
     rows = []
     for task_result in result.task_results:
         task = by_name[task_result.task_name]
+        keep_exact_scores(task_result, predictions_dir)
         rows.extend(tidy_rows(task, task_result, predictions_dir, seen=seen, bootstrap=bootstrap))
     frame = pd.DataFrame(rows)
     provenance = {"model": entry.label, "base": entry.base, "method": entry.method, "seed": entry.seed}
