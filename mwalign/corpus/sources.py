@@ -169,7 +169,7 @@ def load_roots(cfg: CorpusConfig) -> tuple[list[Root], Counter]:
         raw = SOURCES[cfg.source](drops)
     else:
         raise SourceError(f"corpus.source={cfg.source}: no offline reader; choose gensim-lee, gensim-wiki or wordnet")
-    return clean_roots(raw, cfg.min_chars, cfg.max_chars, evaluation_keys(), drops), drops
+    return clean_roots(raw, cfg.min_chars, cfg.max_chars, evaluation_keys(data_dir()), drops), drops
 
 
 def clean_roots(

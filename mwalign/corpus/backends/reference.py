@@ -12,6 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from mwalign import languages, ntrex
+from mwalign.config import data_dir
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
 from mwalign.corpus.text import clean_text
 from mwalign.datafiles import DataFileError, read_utf8
@@ -43,6 +44,7 @@ def ntrex_lines(lang: str, root: Path | None = None) -> tuple[str, ...]:
 
 def check_references(langs: list[str], root: Path | None = None) -> None:
     """Read (and so check) the English source and every NTREX reference of ``langs`` that the mirror has."""
+    root = root or data_dir()  # explicit, so the line cache is keyed by the folder actually read
     for lang in ["eng", *langs]:
         if languages.get(lang, where="corpus.pool").ntrex and ntrex_file(lang, root).is_file():
             ntrex_lines(lang, root)
