@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mwalign import hub, languages
-from mwalign.config import CorpusConfig
+from mwalign.config import CorpusConfig, data_dir
 from mwalign.corpus.exclusion import evaluation_keys
 from mwalign.corpus.text import clean_text, normalise_key
 
