@@ -194,6 +194,10 @@ def _entries_from_index(index: Any, run_dir: Path) -> list[ModelEntry]:
         missing = [k for k in ("label", "path") if k not in item]
         if missing:
             raise ValueError(f"{index_path}: entry {i} lacks {', '.join(missing)}")
+        folder = (run_dir / item["path"]).resolve()
+        if not folder.is_relative_to((run_dir / "models").resolve()):
+            raise ValueError(f"{index_path}: entry {i} ({item['label']}): path {item['path']!r} leaves the run's "
+                             "models/ folder; an index names folders models/<label>")
         entries.append(
             ModelEntry(
                 label=item["label"],

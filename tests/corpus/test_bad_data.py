@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -16,7 +17,7 @@ import pytest
 from mwalign import cli
 from mwalign.corpus import run_corpus_stage
 from mwalign.corpus.backends import apertium
-from mwalign.corpus.build import _content_hash
+from mwalign.corpus.build import _content_hash, completed_manifest
 from mwalign.reporting.provenance import provenance
 
 REPO = Path(__file__).resolve().parents[2]
@@ -123,3 +124,28 @@ def test_corpus_killed_mid_build_resumes_to_the_same_bytes(make_config, tmp_path
         assert (tmp_path / "run" / "corpus" / f"{name}.parquet").read_bytes() == \
             (tmp_path / "clean" / "corpus" / f"{name}.parquet").read_bytes(), f"{name}.parquet differs after resume"
     assert not list((tmp_path / "run" / "corpus").glob(".*.tmp")), "no temp file survives the resume"
+
+
+_BUILDER = textwrap.dedent("""
+    import sys
+    from pathlib import Path
+    from mwalign.corpus import build
+    from tests.corpus.conftest import small_config
+
+    build.run_corpus_stage(small_config(n_roots=24, pool=["spa", "epo"], k=2), Path(sys.argv[1]), progress=False)
+""")
+
+
+@needs_apertium
+def test_two_concurrent_corpus_builds_on_one_run_dir_leave_a_correct_corpus(make_config, tmp_path):
+    # Given two processes building the same corpus into one run dir (one cache) at the same time
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    builders = [subprocess.Popen([sys.executable, "-c", _BUILDER, str(tmp_path / "run")], cwd=REPO, env=env,
+                                 stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    errors = [b.communicate(timeout=600)[1] for b in builders]
+    # Then both finish, and the corpus they leave is complete and equal to a build made alone
+    assert [b.returncode for b in builders] == [0, 0], [e[-1500:] for e in errors]
+    alone = run_corpus_stage(make_config(n_roots=24, pool=["spa", "epo"], k=2), tmp_path / "alone", progress=False)
+    manifest = json.loads((tmp_path / "run" / "corpus" / "manifest.json").read_text())
+    assert manifest["content_hash"] == alone["content_hash"], "concurrent builds must leave the same corpus"
+    assert completed_manifest(tmp_path / "run" / "corpus", manifest["fingerprint"]) is not None, "files match it"

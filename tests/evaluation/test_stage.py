@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -158,3 +159,16 @@ def test_role_tasks_replace_the_task_list_for_that_role(real_mirror, run_dir):
     # Then the unaligned model has both tasks and the mE5 model only the default list
     tasks = scores.groupby("model")["task"].agg(lambda t: sorted(set(t)))
     assert tasks["tiny-base"] == ["STS17", "Tatoeba"] and tasks["tiny-multiway-s0"] == ["Tatoeba"]
+
+
+@pytest.mark.parametrize("path", ["/etc", "../../elsewhere", "models/../../x"])
+def test_index_path_outside_the_run_models_folder_is_refused(tiny_mirror, run_dir, path):
+    # Given an index entry whose path leaves <run_dir>/models
+    index_path = run_dir / "models" / "index.json"
+    index = json.loads(index_path.read_text())
+    index[1]["path"] = path
+    index_path.write_text(json.dumps(index))
+    # When the stage runs, Then it refuses before encoding, naming the index, the entry and the path
+    with pytest.raises(ValueError, match=rf"index\.json: entry 1 \(tiny-multiway-s0\): path '{re.escape(path)}' leaves"):
+        run_evaluation_stage(smoke_config(), run_dir)
+    assert not (run_dir / "results" / "scores.parquet").exists()
