@@ -104,7 +104,7 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     if args.models:
         out = Path(args.output)
-        config.check_run_dir(out.expanduser().resolve(), "--output", flag="--output")  # a file or a read-only folder: one line, no work
+        config.check_run_dir(out.expanduser().resolve(), "--output", flag="--output")  # before any work
         for name in args.tasks:
             evaluation.tasks.check_task_name(name, "--tasks")
         table = evaluation.evaluate(

@@ -18,8 +18,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from mwalign.config import data_dir
-from mwalign.datafiles import read_utf8
 from mwalign.corpus.text import normalise_key
+from mwalign.datafiles import read_utf8
 from mwalign.ntrex import ntrex_file
 
 

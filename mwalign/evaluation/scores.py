@@ -30,18 +30,18 @@ def keep_exact_scores(task_result: Any, predictions_dir: Path) -> None:
     so a record always comes from the computation whose rounded copy mteb holds.
     """
     path = exact_scores_path(task_result.task_name, predictions_dir)
-    entries = [(split, entry) for split, split_entries in task_result.scores.items() for entry in split_entries]
-    if path.is_file():
-        recorded = json.loads(path.read_text(encoding="utf-8"))
-        for split, entry in entries:
+    recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    new = False
+    for split, entries in task_result.scores.items():
+        for entry in entries:
             exact = recorded.get(split, {}).get(entry["hf_subset"])
-            if exact is not None and abs(exact - float(entry["main_score"])) <= POINT_TOLERANCE:
+            if exact is None:  # just computed by mteb (a fresh task, or a subset added to a cached one)
+                recorded.setdefault(split, {})[entry["hf_subset"]] = float(entry["main_score"])
+                new = True
+            elif abs(exact - float(entry["main_score"])) <= POINT_TOLERANCE:
                 entry["main_score"] = exact
-        return
-    record: dict[str, dict[str, float]] = {}
-    for split, entry in entries:
-        record.setdefault(split, {})[entry["hf_subset"]] = float(entry["main_score"])
-    atomic.write_json(path, record, indent=1, sort_keys=True)
+    if new:
+        atomic.write_json(path, recorded, indent=1, sort_keys=True)
 
 
 def _load_predictions(task: AbsTask, predictions_dir: Path) -> dict[str, Any]:
