@@ -7,7 +7,10 @@ CLI and the book can never disagree about what a stage does.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from mwalign import config
@@ -23,7 +26,10 @@ def _add_profile_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _load(args: argparse.Namespace) -> tuple[config.RunConfig, Path]:
+    from mwalign.evaluation.tasks import check_task_names  # cheap: the names only, no mteb
+
     cfg = config.load_config(args.profile, args.overrides)
+    check_task_names(cfg.evaluation.tasks, cfg.evaluation.role_tasks)  # every name, before any stage runs
     return cfg, config.run_dir_for(cfg, args.run_dir)
 
 
@@ -53,13 +59,33 @@ def cmd_book(args: argparse.Namespace) -> None:
     print(pipeline.build_book(root))
 
 
+@contextlib.contextmanager
+def _locked(run_dir: Path) -> Iterator[None]:
+    """Hold the run folder's lock (``mwalign.pipeline.run_lock``): a second mwalign process on it is refused.
+
+    A stage that refuses its input leaves the run dir as it was: a folder this call created for the lock
+    is removed again (with the lock file) when the stage fails.
+    """
+    from mwalign.pipeline import run_lock
+
+    created = not run_dir.exists()
+    try:
+        with run_lock(run_dir):
+            yield
+    except BaseException:
+        if created and [p.name for p in run_dir.iterdir()] == [".mwalign.lock"]:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
 def cmd_corpus(args: argparse.Namespace) -> None:
     from mwalign import corpus
 
     cfg, run_dir = _load(args)
-    manifest = corpus.run_corpus_stage(cfg, run_dir)
-    corpus.run_quality_study(cfg, run_dir)
-    corpus.run_sensitivity_study(cfg, run_dir)
+    with _locked(run_dir):
+        manifest = corpus.run_corpus_stage(cfg, run_dir)
+        corpus.run_quality_study(cfg, run_dir)
+        corpus.run_sensitivity_study(cfg, run_dir)
     print(f"corpus {manifest['content_hash']} written to {run_dir / 'corpus'}")
 
 
@@ -67,14 +93,18 @@ def cmd_train(args: argparse.Namespace) -> None:
     from mwalign import training
 
     cfg, run_dir = _load(args)
-    print(training.run_alignment_stage(cfg, run_dir).to_string(index=False))
+    with _locked(run_dir):
+        table = training.run_alignment_stage(cfg, run_dir)
+    print(table.to_string(index=False))
 
 
 def cmd_me5(args: argparse.Namespace) -> None:
     from mwalign import training
 
     cfg, run_dir = _load(args)
-    print(training.run_me5_stage(cfg, run_dir).to_string(index=False))
+    with _locked(run_dir):
+        table = training.run_me5_stage(cfg, run_dir)
+    print(table.to_string(index=False))
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -82,12 +112,16 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
 
     if args.models:
         out = Path(args.output)
+        config.check_run_dir(out.expanduser().resolve(), "--output", flag="--output")  # before any work
+        for name in args.tasks:
+            evaluation.tasks.check_task_name(name, "--tasks")
         table = evaluation.evaluate(
             {m: m for m in args.models}, tasks=args.tasks, langs=args.langs, results_dir=out,
         )
     else:
         cfg, run_dir = _load(args)
-        table = evaluation.run_evaluation_stage(cfg, run_dir)
+        with _locked(run_dir):
+            table = evaluation.run_evaluation_stage(cfg, run_dir)
     print(table.to_string(index=False))
 
 

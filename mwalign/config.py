@@ -106,6 +106,12 @@ class CorpusConfig(StrictModel):
         description="SQLite translation cache (relative paths from the repo root); None: <run_dir>/corpus/cache.sqlite. "
         "Point several runs at one file to share translations.",
     )
+    allow_missing_exclusion: bool = Field(
+        False,
+        description="Build the corpus even when the data dir (MWALIGN_DATA_DIR) is missing, so the evaluation "
+        "sentences cannot be excluded from the roots; the manifest, its content hash and the book record that. "
+        "False: such a run refuses before translating anything.",
+    )
 
     @field_validator("pool")
     @classmethod
@@ -470,11 +476,11 @@ def run_dir_for(cfg: RunConfig, run_dir: str | Path | None = None) -> Path:
     return path
 
 
-def check_run_dir(path: Path, what: str) -> None:
+def check_run_dir(path: Path, what: str, *, flag: str = "--run-dir") -> None:
     """Refuse, before any work, a run folder that is a file, holds a file where a stage writes a folder,
-    or cannot be written (its nearest existing parent when it does not exist yet)."""
+    or cannot be written (its nearest existing parent when it does not exist yet). ``flag``: the option to fix."""
     if path.exists() and not path.is_dir():
-        raise ConfigError(f"{what} {path}: is a file, not a folder; choose another --run-dir")
+        raise ConfigError(f"{what} {path}: is a file, not a folder; choose another {flag}")
     for name in RUN_SUBDIRS:
         if (path / name).exists() and not (path / name).is_dir():
             raise ConfigError(f"{what} {path}: {name} is a file where the run writes a folder; move it away")
@@ -482,7 +488,7 @@ def check_run_dir(path: Path, what: str) -> None:
     if not existing.is_dir():
         raise ConfigError(f"{what} {path}: {existing} is a file, so the folder cannot be created")
     if not os.access(existing, os.W_OK | os.X_OK):
-        raise ConfigError(f"{what} {path}: {existing} is read-only; choose a writable --run-dir")
+        raise ConfigError(f"{what} {path}: {existing} is read-only; choose a writable {flag}")
 
 
 def parse_set(assignments: list[str]) -> dict[str, Any]:

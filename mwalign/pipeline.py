@@ -31,6 +31,7 @@ from typing import Any
 from mwalign import atomic, planning
 from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
                             run_dir_for)
+from mwalign.evaluation.tasks import check_task_names
 from mwalign.versioning import CHAPTER_VERSION, data_hash, notebook_hash, package_versions, stage_version
 
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
@@ -220,6 +221,7 @@ def run(
     """Execute the stages of a profile, skipping the current ones; return {stage: 'ran'|'skipped'}."""
     override_map = parse_set(overrides or [])
     cfg = load_config(profile, override_map)  # validate before any work
+    check_task_names(cfg.evaluation.tasks, cfg.evaluation.role_tasks)  # config cannot: it sits below evaluation
     stages = select_stages(only)
     run_path = run_dir_for(cfg, run_dir)
     root = Path(book_root).resolve() if book_root else REPO_ROOT

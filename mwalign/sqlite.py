@@ -9,6 +9,7 @@ locked" at once instead of waiting on the busy timeout, so the open is retried a
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import time
 from pathlib import Path
@@ -36,11 +37,20 @@ def connect(path: str | Path, *, schema: str, version: int, what: str, fix: str,
             return _open(path, schema, version, what, fix, error)
         except sqlite3.OperationalError as err:
             if "locked" not in str(err) or attempt == OPEN_ATTEMPTS - 1:
-                raise error(f"{path}: {what} is unreadable ({err}); move it aside or delete it to rebuild") from None
+                raise _open_failure(path, what, err, error) from None
             time.sleep(0.05 * 2**attempt)
         except sqlite3.DatabaseError as err:
-            raise error(f"{path}: {what} is unreadable ({err}); move it aside or delete it to rebuild") from None
+            raise _open_failure(path, what, err, error) from None
     raise AssertionError("unreachable")
+
+
+def _open_failure(path: Path, what: str, err: sqlite3.Error, error: type[SQLiteError]) -> SQLiteError:
+    """The error for a file SQLite cannot open: a read-only file or folder says so (deleting would not help)."""
+    read_only = next((p for p in (path, path.parent) if p.exists() and not os.access(p, os.W_OK)), None)
+    if read_only is not None:
+        return error(f"{path}: {what} cannot be opened for writing: {read_only} is read-only ({err}); "
+                     "make it writable, or copy the run to a writable --run-dir")
+    return error(f"{path}: {what} is unreadable ({err}); move it aside or delete it to rebuild")
 
 
 def _open(path: Path, schema: str, version: int, what: str, fix: str, error: type[SQLiteError]) -> sqlite3.Connection:

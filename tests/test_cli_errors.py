@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,129 @@ def test_installed_program_prints_own_error_with_prefix():
     assert out.returncode == 2, out.stderr
     assert out.stderr.startswith("mwalign: error: unknown local model 'no-such-model'"), out.stderr
     assert out.stderr.count("\n") == 1 and "Traceback" not in out.stderr, out.stderr
+
+
+# --- Bad inputs of issue 13: each is one `mwalign: error:` line naming the file or parameter, exit 2, nothing written.
+
+
+def _one_line_error(capsys, code: int) -> str:
+    err = capsys.readouterr().err
+    assert code == 2, f"bad input exits with status 2: {err}"
+    assert err.startswith("mwalign: error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    return err
+
+
+@pytest.fixture(scope="module")
+def user_model(tmp_path_factory) -> Path:
+    """A real (tiny) sentence-transformers folder, as a user would pass to `mwalign evaluate`."""
+    from tests.evaluation.conftest import build_tiny_encoder
+
+    return build_tiny_encoder(tmp_path_factory.mktemp("user-model"))
+
+
+def _damaged_copy(model: Path, tmp_path: Path, how: str) -> Path:
+    folder = shutil.copytree(model, tmp_path / f"model-{how}")
+    weights = folder / "model.safetensors"
+    raw = weights.read_bytes()
+    if how == "truncated":
+        weights.write_bytes(raw[: len(raw) // 2])
+    else:  # garbled header: the length prefix stays, the JSON after it is overwritten
+        weights.write_bytes(raw[:8] + b"#" * 16 + raw[24:])
+    return folder
+
+
+@pytest.mark.parametrize("how", ["truncated", "garbled"])
+def test_damaged_safetensors_is_one_line_naming_the_file(user_model, tmp_path, capsys, how):
+    # Given a model folder whose model.safetensors is truncated or has a garbled header
+    folder = _damaged_copy(user_model, tmp_path, how)
+    # When it is evaluated
+    code = cli.main(["evaluate", str(folder), "--output", str(tmp_path / "out")])
+    # Then one line names the weight file, and no results folder is created
+    err = _one_line_error(capsys, code)
+    assert f"{folder / 'model.safetensors'}: not a readable safetensors file" in err, err
+    assert not (tmp_path / "out").exists(), "nothing may be written for a damaged model"
+
+
+def test_damaged_safetensors_is_named_when_loading_and_fingerprinting(user_model, tmp_path):
+    # Given a truncated copy (as the training stage loads a base model folder, and provenance fingerprints it)
+    from mwalign import models
+    from mwalign.models.fingerprint import BadWeightsError
+
+    folder = _damaged_copy(user_model, tmp_path, "truncated")
+    # Then both name the file instead of raising safetensors' own error
+    with pytest.raises(BadWeightsError, match=r"model\.safetensors: not a readable safetensors file"):
+        models.load(folder)
+    with pytest.raises(BadWeightsError, match=r"model\.safetensors: not a readable safetensors file"):
+        models.fingerprint(folder)
+
+
+def test_evaluate_output_that_is_a_file_is_refused(user_model, tmp_path, capsys):
+    # Given --output naming an existing file
+    target = tmp_path / "results.txt"
+    target.write_text("mine")
+    # When evaluating into it, Then one line names --output, and the file is untouched
+    code = cli.main(["evaluate", str(user_model), "--output", str(target)])
+    err = _one_line_error(capsys, code)
+    assert f"--output {target}: is a file, not a folder; choose another --output" in err, err
+    assert target.read_text() == "mine"
+
+
+@pytest.mark.parametrize(("setting", "where"), [
+    ("evaluation.tasks=[Tatoeba, NoSuchTask]", "evaluation.tasks"),
+    ("evaluation.role_tasks={me5: [NoSuchTask]}", "evaluation.role_tasks.me5"),
+])
+@pytest.mark.parametrize("command", ["run", "corpus", "train", "evaluate"])
+def test_unknown_task_names_fail_before_any_stage(tmp_path, capsys, command, setting, where):
+    # Given an evaluation task name that no registry knows
+    run_dir = tmp_path / "run"
+    # When any command loads the profile
+    code = cli.main([command, "--set", setting, "--run-dir", str(run_dir), *(["--no-book"] if command == "run" else [])])
+    # Then the name and where it was set are the one line, and no run dir is created
+    err = _one_line_error(capsys, code)
+    assert f"{where}: unknown task 'NoSuchTask'; known tasks: " in err, err
+    assert not run_dir.exists(), "nothing may run for a bad task name"
+
+
+def test_evaluate_unknown_tasks_flag_is_refused(user_model, tmp_path, capsys):
+    code = cli.main(["evaluate", str(user_model), "--tasks", "Tatoba", "--output", str(tmp_path / "out")])
+    assert "--tasks: unknown task 'Tatoba'" in _one_line_error(capsys, code)
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_data_dir_refuses_the_corpus_before_translating(tmp_path, capsys, monkeypatch):
+    # Given MWALIGN_DATA_DIR pointing at a folder that does not exist
+    missing = tmp_path / "no-such-data"
+    monkeypatch.setenv("MWALIGN_DATA_DIR", str(missing))
+    from mwalign.corpus.backends import apertium
+
+    monkeypatch.setattr(apertium.ApertiumBackend, "_translate", lambda *a: pytest.fail("translated"))
+    run_dir = tmp_path / "run"
+    # When the corpus stage runs
+    code = cli.main(["corpus", "--run-dir", str(run_dir)])
+    # Then it refuses, naming the folder and the flag that allows it, and leaves no run dir
+    err = _one_line_error(capsys, code)
+    assert f"data dir {missing} (MWALIGN_DATA_DIR) does not exist" in err and "corpus.allow_missing_exclusion" in err
+    assert not run_dir.exists(), "the run dir is left as it was"
+
+
+def test_non_finite_loss_is_one_line(monkeypatch, capsys):
+    # Given the training loop's own error for a NaN loss (a FloatingPointError, not a ValueError)
+    from mwalign.training.loop import NonFiniteLossError
+
+    def diverge(args) -> None:
+        raise NonFiniteLossError("non-finite loss nan at step 3; lower training.learning_rate")
+
+    monkeypatch.setattr(cli, "cmd_train", diverge)
+    # Then the handler shows it as one line
+    assert "non-finite loss nan at step 3" in _one_line_error(capsys, cli.main(["train"]))
+
+
+def test_fingerprint_of_a_file_is_one_line(monkeypatch, capsys, tmp_path):
+    # Given the fingerprint of a path that is a file, not a model folder (NotADirectoryError)
+    from mwalign import models
+
+    afile = tmp_path / "model.bin"
+    afile.write_bytes(b"x")
+    monkeypatch.setattr(cli, "cmd_models", lambda args: models.fingerprint(afile))
+    # Then it reaches the user as one line naming the path
+    assert f"{afile}: not a model folder" in _one_line_error(capsys, cli.main(["models", "prepare"]))

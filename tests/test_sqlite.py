@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
+from pathlib import Path
 
 import pytest
 
@@ -55,3 +57,34 @@ def test_new_file_is_in_wal_mode_with_its_schema_stamp(kind, tmp_path):
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchall() == [(str(version),)]
     db.close()
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes into read-only folders; see the test below")
+def test_cache_in_a_read_only_folder_says_read_only(tmp_path):
+    # Given a finished translation cache whose folder was then made read-only
+    folder = tmp_path / "corpus"
+    translation_cache.TranslationCache(folder / "cache.sqlite").close()
+    folder.chmod(0o555)
+    try:
+        # When it is opened, Then the one line says the folder is read-only, not "delete it"
+        with pytest.raises(SQLiteError, match=rf"{folder}\S* is read-only") as info:
+            translation_cache.TranslationCache(folder / "cache.sqlite")
+        assert "delete" not in str(info.value)
+    finally:
+        folder.chmod(0o755)
+
+
+def test_read_only_failure_is_reported_as_read_only(tmp_path, monkeypatch):
+    # Given SQLite refusing to write (as in a read-only folder, which root cannot produce with chmod)
+    folder = tmp_path / "corpus"
+    folder.mkdir()
+
+    def refuse(*args, **kwargs):
+        raise sqlite3.OperationalError("attempt to write a readonly database")
+
+    monkeypatch.setattr(sqlite3, "connect", refuse)
+    monkeypatch.setattr(os, "access", lambda path, mode: Path(path) != folder)
+    # When the cache is opened, Then the message names the read-only folder and does not advise deleting
+    with pytest.raises(SQLiteError, match=rf"translation cache cannot be opened for writing: {folder} is read-only") as info:
+        translation_cache.TranslationCache(folder / "cache.sqlite")
+    assert "delete" not in str(info.value)

@@ -28,9 +28,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mwalign import atomic
-from mwalign.config import REPO_ROOT, CorpusConfig, RunConfig
+from mwalign.config import REPO_ROOT, CorpusConfig, RunConfig, data_dir
 from mwalign.corpus import rows as rowlib
 from mwalign.corpus.backends.base import TranslationBackend, get_backend
+from mwalign.corpus.backends.reference import check_references
 from mwalign.corpus.cache import TranslationCache
 from mwalign.corpus.sources import Root, load_roots, source_version
 from mwalign.corpus.translate import TranslateStats, translate_cached
@@ -95,7 +96,10 @@ def fingerprint(cfg: CorpusConfig, backend: TranslationBackend) -> str:
 def run_corpus_stage(cfg: RunConfig, run_dir: Path, *, force: bool = False, progress: bool = True) -> dict:
     """Build (or reuse) ``<run_dir>/corpus``; returns the manifest. ``force`` rebuilds even when complete."""
     ccfg, out_dir = cfg.corpus, Path(run_dir) / "corpus"
+    exclusion = exclusion_status(ccfg)
     backend = make_backend(ccfg, cfg.device)
+    if ccfg.quality_backends or ccfg.backend == "reference":
+        check_references(ccfg.pool)  # a damaged NTREX file fails here, not after the corpus is written
     key = fingerprint(ccfg, backend)
     if not force and (done := completed_manifest(out_dir, key)) is not None:
         log.info("corpus: %s is complete (fingerprint %s); reusing it", out_dir, key)
@@ -130,7 +134,8 @@ def run_corpus_stage(cfg: RunConfig, run_dir: Path, *, force: bool = False, prog
         "seen_languages": ["eng", *ccfg.pool],
         "counts": counts,
         "files": files,
-        "content_hash": _content_hash(files),
+        "exclusion": exclusion,
+        "content_hash": _content_hash(files, exclusion),
         "warnings": warnings,
         "run": {"seconds": round(time.perf_counter() - started, 3), "cache_hits": stats.cache_hits,
                 "translated": stats.translated, "backend_failures": stats.failed,
@@ -189,8 +194,25 @@ def write_parquet_atomic(table: pa.Table, path: Path) -> str:
     return digest
 
 
-def _content_hash(files: dict[str, dict]) -> str:
+def exclusion_status(cfg: CorpusConfig) -> dict[str, str]:
+    """How the evaluation-set exclusion applies: the data dir exists, or refusal unless explicitly allowed."""
+    folder = data_dir()
+    if folder.is_dir():
+        return {"evaluation_sets": "excluded"}
+    if not cfg.allow_missing_exclusion:
+        raise ValueError(
+            f"data dir {folder} (MWALIGN_DATA_DIR) does not exist, so the evaluation sentences cannot be excluded "
+            "from the corpus; set MWALIGN_DATA_DIR to the data mirror, or set corpus.allow_missing_exclusion=true "
+            "to build without the exclusion (recorded in the manifest and the book)"
+        )
+    log.warning("corpus: data dir %s is missing; building WITHOUT the evaluation-set exclusion", folder)
+    return {"evaluation_sets": "missing", "data_dir": str(folder)}
+
+
+def _content_hash(files: dict[str, dict], exclusion: dict[str, str] | None = None) -> str:
     joined = "".join(f"{name}:{files[name]['sha256']}\n" for name in sorted(files))
+    if exclusion and exclusion.get("evaluation_sets") != "excluded":
+        joined += "exclusion:missing\n"  # the same bytes built without the exclusion are another corpus
     return hashlib.sha256(joined.encode()).hexdigest()[:16]
 
 

@@ -11,6 +11,7 @@ differences do not let a test sentence slip into training.
 from __future__ import annotations
 
 import csv
+import io
 import sys
 from collections.abc import Iterator
 from functools import lru_cache
@@ -18,11 +19,12 @@ from pathlib import Path
 
 from mwalign.config import data_dir
 from mwalign.corpus.text import normalise_key
+from mwalign.datafiles import read_utf8
 from mwalign.ntrex import ntrex_file
 
 
 def _lines(path: Path) -> Iterator[str]:
-    yield from path.read_text(encoding="utf-8", errors="replace").splitlines()
+    yield from read_utf8(path).splitlines()
 
 
 def _tsv_column(path: Path, column: int, skip_header: bool = True) -> Iterator[str]:
@@ -34,8 +36,7 @@ def _tsv_column(path: Path, column: int, skip_header: bool = True) -> Iterator[s
 
 def _csv_rows(path: Path) -> Iterator[list[str]]:
     csv.field_size_limit(sys.maxsize)
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        yield from csv.reader(handle)
+    yield from csv.reader(io.StringIO(read_utf8(path), newline=""))
 
 
 def evaluation_sentences(root: Path | None = None) -> Iterator[str]:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mwalign import hub, languages
-from mwalign.config import CorpusConfig
+from mwalign.config import CorpusConfig, data_dir
 from mwalign.corpus.exclusion import evaluation_keys
 from mwalign.corpus.text import clean_text, normalise_key
 
@@ -169,7 +169,7 @@ def load_roots(cfg: CorpusConfig) -> tuple[list[Root], Counter]:
         raw = SOURCES[cfg.source](drops)
     else:
         raise SourceError(f"corpus.source={cfg.source}: no offline reader; choose gensim-lee, gensim-wiki or wordnet")
-    return clean_roots(raw, cfg.min_chars, cfg.max_chars, evaluation_keys(), drops), drops
+    return clean_roots(raw, cfg.min_chars, cfg.max_chars, evaluation_keys(data_dir()), drops), drops
 
 
 def clean_roots(

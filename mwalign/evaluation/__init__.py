@@ -1,6 +1,12 @@
-"""Stage 04: MTEB evaluation on the mirrored data (see docs/CONTRACTS.md)."""
+"""Stage 04: MTEB evaluation on the mirrored data (see docs/CONTRACTS.md).
 
-from mwalign.evaluation.stage import ModelEntry, evaluate, run_evaluation_stage
-from mwalign.evaluation.tasks import TASK_NAMES, get_task, task_class
+Entry points load on first use, so that checking task names (:func:`check_task_names`) at config load time
+does not import mteb.
+"""
 
-__all__ = ["TASK_NAMES", "task_class", "ModelEntry", "evaluate", "get_task", "run_evaluation_stage"]
+from mwalign.evaluation.tasks import TASK_NAMES, check_task_names, get_task, task_class
+from mwalign.lazy import exports
+
+_EXPORTS = {"ModelEntry": "stage", "evaluate": "stage", "run_evaluation_stage": "stage"}
+__all__ = sorted(["TASK_NAMES", "check_task_names", "get_task", "task_class", *_EXPORTS])
+__getattr__ = exports(__name__, _EXPORTS)

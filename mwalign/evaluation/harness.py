@@ -43,11 +43,18 @@ def resolve_model(spec: str | Path) -> Path | str:
         raise ModelSpecError(f"model {spec}: {err}") from None
 
 
-def fingerprint(resolved: Path | str) -> str:
-    """Hash of the weights (``mwalign.models.fingerprint``); hub models are identified by their id."""
+def fingerprint(resolved: Path | str, cache_dir: Path | None = None) -> str:
+    """Hash of the weights (``mwalign.models.fingerprint``); hub models are identified by their id.
+
+    The per-file digest cache goes to ``cache_dir`` (one file per model folder), never into the model folder:
+    an evaluated model is the user's, read only.
+    """
     if isinstance(resolved, str):
         return hashlib.sha256(f"hub:{resolved}".encode()).hexdigest()
-    return models.fingerprint(resolved)
+    cache_file = None
+    if cache_dir is not None:
+        cache_file = Path(cache_dir) / f"{hashlib.sha256(str(resolved).encode()).hexdigest()[:16]}.json"
+    return models.fingerprint(resolved, cache_file=cache_file)
 
 
 def choose_prompt(names: list[str], prompts: dict[str, str]) -> str:
@@ -88,7 +95,8 @@ class CachingEncoder(AbsEncoder):
         self.resolved, self.cache, self.batch_size = resolved, cache, batch_size
         self.device = resolve_device(device, where="evaluation.device")
         self.dtype = autocast_dtype(self.device, dtype, where="evaluation.dtype")  # what runs, and is recorded
-        self.context = EncodingContext(fingerprint(resolved), prompt, max_seq_length, self.dtype)
+        digests = Path(cache.path).parent / "fingerprints"  # beside the embedding cache, in the results folder
+        self.context = EncodingContext(fingerprint(resolved, digests), prompt, max_seq_length, self.dtype)
         self._loader = loader or (lambda: load_sentence_transformer(resolved, max_seq_length, self.device))
         self._model: Any = None
         self.encode_seconds = 0.0

@@ -10,10 +10,38 @@ from typing import Any
 import pandas as pd
 from mteb.abstasks.abstask import AbsTask
 
+from mwalign import atomic
 from mwalign.evaluation import bootstrap as boot
 from mwalign.evaluation import languages as eval_languages
 
 POINT_TOLERANCE = 1e-5  # mteb stores scores rounded to 5 decimals
+
+
+def exact_scores_path(task_name: str, predictions_dir: Path) -> Path:
+    """Our full-precision main scores of one model x task, beside its predictions (mteb's JSON keeps 6 decimals)."""
+    return predictions_dir / f"{task_name}.main_scores.json"
+
+
+def keep_exact_scores(task_result: Any, predictions_dir: Path) -> None:
+    """Make ``task_result``'s main scores exact: record them when mteb just computed them, restore them when
+    mteb read them back from its (rounded) JSON, so a resumed evaluation gives the same bytes as one run.
+
+    The stage deletes mteb's JSON of a task whose record is missing before evaluating (it is then recomputed),
+    so a record always comes from the computation whose rounded copy mteb holds.
+    """
+    path = exact_scores_path(task_result.task_name, predictions_dir)
+    recorded = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    new = False
+    for split, entries in task_result.scores.items():
+        for entry in entries:
+            exact = recorded.get(split, {}).get(entry["hf_subset"])
+            if exact is None:  # just computed by mteb (a fresh task, or a subset added to a cached one)
+                recorded.setdefault(split, {})[entry["hf_subset"]] = float(entry["main_score"])
+                new = True
+            elif abs(exact - float(entry["main_score"])) <= POINT_TOLERANCE:
+                entry["main_score"] = exact
+    if new:
+        atomic.write_json(path, recorded, indent=1, sort_keys=True)
 
 
 def _load_predictions(task: AbsTask, predictions_dir: Path) -> dict[str, Any]:

@@ -30,7 +30,7 @@ from mwalign.evaluation import base_alignment
 from mwalign.evaluation import languages as eval_languages
 from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.evaluation.harness import DEFAULT_PROMPTS, CachingEncoder, choose_prompt, resolve_model
-from mwalign.evaluation.scores import tidy_rows
+from mwalign.evaluation.scores import exact_scores_path, keep_exact_scores, tidy_rows
 from mwalign.evaluation.tasks import get_task
 from mwalign.versioning import code_key
 
@@ -143,6 +143,9 @@ def _evaluate_one(
 ) -> pd.DataFrame:
     meta = encoder.mteb_model_meta
     predictions_dir = results_dir / "predictions" / meta.model_name_as_path() / str(meta.revision)
+    for task in tasks:  # no exact record (killed between mteb's write and ours): let mteb compute it again
+        if not exact_scores_path(task.metadata.name, predictions_dir).is_file():
+            result_cache.get_task_result_path(task.metadata.name, meta).unlink(missing_ok=True)
     task_results = []
     for task in tasks:  # one task per call, so the bar can name it
         if progress is not None:
@@ -168,6 +171,7 @@ def _evaluate_one(
     rows = []
     for task_result in task_results:
         task = by_name[task_result.task_name]
+        keep_exact_scores(task_result, predictions_dir)
         rows.extend(tidy_rows(task, task_result, predictions_dir, seen=seen, bootstrap=bootstrap))
     frame = pd.DataFrame(rows)
     provenance = {"model": entry.label, "base": entry.base, "method": entry.method, "seed": entry.seed}
@@ -256,6 +260,10 @@ def _entries_from_index(index: Any, run_dir: Path) -> list[ModelEntry]:
         missing = [k for k in ("label", "path") if k not in item]
         if missing:
             raise ValueError(f"{index_path}: entry {i} lacks {', '.join(missing)}")
+        folder = (run_dir / item["path"]).resolve()
+        if not folder.is_relative_to((run_dir / "models").resolve()):
+            raise ValueError(f"{index_path}: entry {i} ({item['label']}): path {item['path']!r} leaves the run's "
+                             "models/ folder; an index names folders models/<label>")
         entries.append(
             ModelEntry(
                 label=item["label"],

@@ -6,8 +6,10 @@ files (``modules.json``, ``sentence_bert_config.json``, each module's
 ``config.json`` below the root). It leaves out files that change with the
 library version (``config_sentence_transformers.json`` records versions),
 READMEs and our own markers. Per-file digests are cached in
-``.mwalign-fingerprint.json`` beside the weights and reused while the file's
-size and mtime are unchanged, so a repeat call costs a few ``stat`` calls.
+``.mwalign-fingerprint.json`` beside the weights (or in a ``cache_file`` the
+caller names: evaluation never writes into an input model folder) and reused
+while the file's size and mtime are unchanged, so a repeat call costs a few
+``stat`` calls.
 """
 
 from __future__ import annotations
@@ -26,6 +28,35 @@ _CHUNK = 1 << 22
 
 class NoWeightsError(FileNotFoundError):
     """A model folder without weight files."""
+
+
+class BadWeightsError(ValueError):
+    """A ``*.safetensors`` file that is truncated or has a garbled header; the message names the file."""
+
+
+def check_weights_file(path: Path) -> None:
+    """Read the header of one ``*.safetensors`` file (cheap: no tensor is loaded).
+
+    safetensors checks that the header is valid JSON and that its offsets cover the file exactly, so a truncated
+    copy or a garbled header fails here as one line naming the file, before a model is built or anything trained.
+    """
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), framework="pt"):
+            pass
+    except (SafetensorError, OSError) as err:
+        raise BadWeightsError(
+            f"{path}: not a readable safetensors file ({err}); the copy is truncated or damaged, "
+            "copy the model folder again (or rerun the stage that wrote it)"
+        ) from None
+
+
+def check_weights(folder: Path) -> None:
+    """:func:`check_weights_file` for every ``*.safetensors`` under ``folder``."""
+    for path in weight_files(folder):
+        if path.suffix == ".safetensors":
+            check_weights_file(path)
 
 
 def weight_files(folder: Path) -> list[Path]:
@@ -54,28 +85,34 @@ def _file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _load_cache(folder: Path) -> dict:
+def _load_cache(cache_file: Path) -> dict:
     try:
-        cache = json.loads((folder / CACHE_FILE).read_text(encoding="utf-8"))
+        cache = json.loads(cache_file.read_text(encoding="utf-8"))
         return cache if isinstance(cache, dict) else {}
     except (OSError, ValueError):
         return {}
 
 
-def _save_cache(folder: Path, cache: dict) -> None:
+def _save_cache(cache_file: Path, cache: dict) -> None:
     """Best effort: a read-only model folder just means no cache."""
     try:
-        atomic.write_json(folder / CACHE_FILE, cache, indent=1, sort_keys=True)
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        atomic.write_json(cache_file, cache, indent=1, sort_keys=True)
     except OSError:
         pass
 
 
-def fingerprint(path: str | Path) -> str:
-    """sha256 (hex) over the relative names and contents of a model folder's weight and structure files."""
+def fingerprint(path: str | Path, *, cache_file: Path | None = None) -> str:
+    """sha256 (hex) over the relative names and contents of a model folder's weight and structure files.
+
+    ``cache_file``: where the per-file digests are kept (default: ``.mwalign-fingerprint.json`` in the folder,
+    for the folders mwalign writes itself); pass a path elsewhere for a user's model, which is never written to.
+    """
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: not a model folder")
-    cache = _load_cache(folder)
+    cache_file = cache_file or folder / CACHE_FILE
+    cache = _load_cache(cache_file)
     fresh: dict[str, dict] = {}
     total = hashlib.sha256()
     for file in _hashed_files(folder):
@@ -84,9 +121,11 @@ def fingerprint(path: str | Path) -> str:
         entry = cache.get(rel)
         signature = [stat.st_size, stat.st_mtime_ns]
         if not (isinstance(entry, dict) and [entry.get("size"), entry.get("mtime_ns")] == signature):
+            if file.suffix == ".safetensors":
+                check_weights_file(file)
             entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _file_sha256(file)}
         fresh[rel] = entry
         total.update(f"{rel}\0{entry['sha256']}\n".encode())
     if fresh != cache:
-        _save_cache(folder, fresh)
+        _save_cache(cache_file, fresh)
     return total.hexdigest()

@@ -15,7 +15,7 @@ import logging
 from pathlib import Path
 
 from mwalign.hub import hub_reachable
-from mwalign.models.fingerprint import weight_files
+from mwalign.models.fingerprint import check_weights, weight_files
 from mwalign.models.prepare import ModelError, prepare
 from mwalign.models.recipes import LOCAL_MODELS
 
@@ -44,6 +44,7 @@ def resolve(name_or_path: str | Path) -> tuple[str, str]:
             raise ModelError(f"{path}: no such model folder")
         if not weight_files(path):
             raise ModelError(f"{path}: model folder has no weights (*.safetensors or pytorch_model.bin)")
+        check_weights(path)
         return "path", str(path.resolve())
     return "hub", text
 
@@ -68,7 +69,9 @@ def _construct(name_or_path: str | Path):
 
     kind, target = resolve(name_or_path)
     if kind == "local":
-        return SentenceTransformer(str(prepare(target)))
+        folder = prepare(target)
+        check_weights(Path(folder))  # a damaged prepared copy: one line naming the file, not a library traceback
+        return SentenceTransformer(str(folder))
     if kind == "path":
         return SentenceTransformer(target)
     return _load_hub(target)

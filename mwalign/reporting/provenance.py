@@ -44,13 +44,22 @@ def corpus_hash(run_dir: Path) -> str:
     return json.loads(manifest.read_text())["content_hash"][:16]
 
 
+def exclusion_missing(run_dir: Path) -> bool:
+    """True when the run's corpus was built without the evaluation-set exclusion (corpus.allow_missing_exclusion)."""
+    manifest = Path(run_dir) / "corpus" / "manifest.json"
+    if not manifest.is_file():
+        return False
+    return json.loads(manifest.read_text()).get("exclusion", {}).get("evaluation_sets") == "missing"
+
+
 def provenance(cfg: RunConfig, run_dir: Path, *, dtype: str | None = None) -> str:
     """One Markdown line: profile, parameter hash, corpus hash, commit, versions, dtype."""
     params = cfg.section_hash("corpus", "training", "me5", "evaluation")
     parts = [
         f"profile `{cfg.name}`",
         f"parameters `{params}`",
-        f"corpus `{corpus_hash(run_dir)}`",
+        f"corpus `{corpus_hash(run_dir)}`"
+        + (" built **without** the evaluation-set exclusion (data dir missing)" if exclusion_missing(run_dir) else ""),
         f"commit `{git_commit()}`",
         package_versions(),
     ]

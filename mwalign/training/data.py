@@ -7,6 +7,7 @@ sentences (encoded in one forward pass) plus a (N, 3) label tensor: row index in
 
 from __future__ import annotations
 
+import re
 from collections import deque
 from dataclasses import dataclass
 from functools import cached_property
@@ -21,6 +22,9 @@ LANGUAGE_IDS: dict[str, int] = {code: i for i, code in enumerate(languages.LANGU
 assert LANGUAGE_IDS["eng"] == 0, "the loss treats language id 0 as English"
 
 REQUIRED_COLUMNS = ("root_id", "languages", "sentences")
+
+
+_SLICE = re.compile(r"(?P<base>.*)\[:(?P<n>\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -53,7 +57,11 @@ class RowTable:
         return sum(len(row) * (len(row) - 1) // 2 for row in self.sentences)
 
     def head(self, n: int) -> "RowTable":
-        return RowTable(self.root_ids[:n], self.languages[:n], self.sentences[:n], f"{self.source}[:{n}]")
+        """The first ``n`` rows; the source names the slice once (``x.parquet[:300]``, never ``[:300][:300]``)."""
+        base, sliced = self.source, _SLICE.fullmatch(self.source)
+        if sliced:
+            base, n = sliced["base"], min(n, int(sliced["n"]))
+        return RowTable(self.root_ids[:n], self.languages[:n], self.sentences[:n], f"{base}[:{n}]")
 
 
 def rows_from_frame(frame: pd.DataFrame, source: str) -> RowTable:

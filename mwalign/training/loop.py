@@ -55,6 +55,10 @@ REFERENCE = "reference.safetensors"
 LOG = "train_log.jsonl"
 
 
+class NonFiniteLossError(FloatingPointError):
+    """The loss became NaN or infinite; the message names the step, the batch and the fix."""
+
+
 @dataclass(frozen=True)
 class TrainSettings:
     """Everything a run needs besides model, loss and data; ``dtype`` is the effective one."""
@@ -181,7 +185,7 @@ def _train_step(model, loss, batch: Batch, optimizer, scheduler, settings: Train
         value = loss.loss_from_embeddings(embeddings, labels)
     if not torch.isfinite(value):
         optimizer.zero_grad(set_to_none=True)
-        raise FloatingPointError(
+        raise NonFiniteLossError(
             f"non-finite loss {value.item()} at step {state.step + 1} (epoch {state.epoch}, batch "
             f"{state.batch_in_epoch + 1}/{n_batches}, roots {batch.root_ids[:3]}...); lower "
             "training.learning_rate or set training.dtype=fp32")

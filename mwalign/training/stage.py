@@ -265,12 +265,18 @@ def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash:
             "settings": asdict(settings), "rows": len(job.rows), "pairs": job.rows.pair_count,
             "steps": result.steps, "best_dev_accuracy": result.best_metric, "best_step": result.best_step,
             "stopped_early": result.stopped_early, "stop_reason": result.stop_reason, "stop_step": result.steps,
-            "epochs_run": result.epochs_run, "dev_curve": result.history, "corpus_source": job.rows.source}
+            "epochs_run": result.epochs_run, "dev_curve": result.history,
+            "corpus_source": _run_relative(job.rows.source, run_dir)}
     if is_main_process():  # under torchrun only rank 0 writes
         save_model_folder(model, target, info, work_dir / LOG)
         shutil.rmtree(work_dir, ignore_errors=True)
     barrier()
     return _record(run_dir, entry)
+
+
+def _run_relative(source: str, run_dir: Path) -> str:
+    """The rows' source without the run dir (``corpus/multiway.parquet[:300]``): the same card on any machine."""
+    return source.removeprefix(f"{run_dir}{os.sep}")
 
 
 def _register_base(models, base: str, role: str, run_dir: Path, corpus_hash: str, dtype: str,

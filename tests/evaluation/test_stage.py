@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pandas as pd
 import pytest
@@ -182,3 +183,16 @@ def test_evaluation_shows_no_anonymous_library_bars(tiny_mirror, tiny_model, tmp
     err = capfd.readouterr().err
     leaked = [line for line in err.replace("\r", "\n").splitlines() if "%|" in line and "Loading weights" not in line]
     assert not leaked, f"library bars leaked: {leaked[:3]}"
+
+
+@pytest.mark.parametrize("path", ["/etc", "../../elsewhere", "models/../../x"])
+def test_index_path_outside_the_run_models_folder_is_refused(tiny_mirror, run_dir, path):
+    # Given an index entry whose path leaves <run_dir>/models
+    index_path = run_dir / "models" / "index.json"
+    index = json.loads(index_path.read_text())
+    index[1]["path"] = path
+    index_path.write_text(json.dumps(index))
+    # When the stage runs, Then it refuses before encoding, naming the index, the entry and the path
+    with pytest.raises(ValueError, match=rf"index\.json: entry 1 \(tiny-multiway-s0\): path '{re.escape(path)}' leaves"):
+        run_evaluation_stage(smoke_config(), run_dir)
+    assert not (run_dir / "results" / "scores.parquet").exists()

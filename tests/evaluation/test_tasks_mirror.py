@@ -121,3 +121,17 @@ def test_sib200_v1_runs_without_a_superseded_warning(caplog):
         task.check_if_dataset_is_superseded()
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], "v1 is deliberate: no warning"
     assert any("v1 on purpose" in r.getMessage() for r in caplog.records), "the choice is still logged"
+
+
+def test_non_utf8_line_in_a_mirror_file_names_file_and_line(tiny_mirror):
+    # Given a Tatoeba mirror file with a Latin-1 byte on its third line
+    from mwalign.evaluation.tasks import get_task
+    from mwalign.datafiles import DataFileError
+
+    bad = tiny_mirror / "tatoeba" / "tatoeba.spa-eng.spa"
+    bad.write_bytes(b"El gato duerme.\nTengo hambre.\n\xbfD\xf3nde est\xe1 la estaci\xf3n?\nMe gusta leer libros.\n")
+    task = get_task("Tatoeba")
+    task.hf_subsets = ["spa-eng"]
+    # When the task reads its data, Then one line names the file and the line
+    with pytest.raises(DataFileError, match=rf"{bad}: line 3 is not UTF-8"):
+        task.load_data()

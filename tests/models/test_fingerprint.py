@@ -6,16 +6,23 @@ import importlib
 import shutil
 
 import pytest
+import torch
+from safetensors.torch import save
 
 from mwalign.models.fingerprint import NoWeightsError, fingerprint
 
 fingerprint_module = importlib.import_module("mwalign.models.fingerprint")  # shadowed by the function
 
 
+def _safetensors(weights: bytes) -> bytes:
+    """A real (tiny) safetensors file whose one tensor holds ``weights``' bytes."""
+    return save({"w": torch.tensor(list(weights), dtype=torch.uint8)})
+
+
 def _folder(tmp_path, weights: bytes = b"weights-v1"):
     folder = tmp_path / "model"
     (folder / "1_Pooling").mkdir(parents=True)
-    (folder / "model.safetensors").write_bytes(weights)
+    (folder / "model.safetensors").write_bytes(_safetensors(weights))
     (folder / "modules.json").write_text("[]")
     (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode": "mean"}')
     (folder / "README.md").write_text("docs")
@@ -39,7 +46,7 @@ def test_fingerprint_changes_with_weights_and_pooling_not_docs(tmp_path):
     (folder / "1_Pooling" / "config.json").write_text('{"pooling_mode": "cls"}')
     pooled = fingerprint(folder)
     assert pooled != original, "pooling changes the embeddings"
-    (folder / "model.safetensors").write_bytes(b"weights-v2")
+    (folder / "model.safetensors").write_bytes(_safetensors(b"weights-v2"))
     assert fingerprint(folder) != pooled, "new weights, new fingerprint"
 
 

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -282,3 +289,51 @@ def test_scaling_seeds_outside_the_headline_seeds_are_refused():
     # When the profile loads, Then the error names the key
     with pytest.raises(ConfigError, match="training.scaling.seeds"):
         load_config("smoke", {"training": {"seeds": [0], "scaling": {"fractions": [0.5, 1.0], "seeds": [0, 1]}}})
+
+
+def test_model_card_names_the_corpus_relative_to_the_run_dir_once_sliced(run_dir, copy_model):
+    # Given the same mE5 training (n_rows=4 cut, then cut again to the pair budget) in two run dirs
+    cfg = _smoke(copy_model())
+    elsewhere = run_dir / "elsewhere" / "run"
+    shutil.copytree(run_dir / "corpus", elsewhere / "corpus")
+    for folder in (run_dir, elsewhere):
+        run_me5_stage(cfg, folder)
+    # Then the card records the corpus relative to the run dir, with the row slice written once
+    cards = [(folder / "models" / "tiny-me5-multiway-s0") for folder in (run_dir, elsewhere)]
+    info = json.loads((cards[0] / "mwalign_training.json").read_text())
+    assert re.fullmatch(r"corpus/multiway\.parquet\[:\d+\]", info["corpus_source"]), info["corpus_source"]
+    bilingual = json.loads((run_dir / "models" / "tiny-me5-bilingual-s0" / "mwalign_training.json").read_text())
+    assert re.fullmatch(r"corpus/bilingual\.parquet\[:\d+\]", bilingual["corpus_source"]), bilingual["corpus_source"]
+    # And the same training gives the same card in either place
+    assert (cards[0] / "README.md").read_bytes() == (cards[1] / "README.md").read_bytes(), "cards must not name machines"
+
+
+def test_two_concurrent_train_processes_leave_a_correct_index(run_dir, copy_model):
+    # Given two real `mwalign train` processes started on one run dir, the second while the first holds it
+    settings = ["training.batch_size=4", "training.max_steps=2", "training.eval_every=2", "training.dtype=fp32",
+                "training.max_seq_length=32", "training.ablations=[]", f"training.models=[{copy_model()}]"]
+    command = [sys.executable, "-m", "mwalign.cli", "train", "--run-dir", str(run_dir),
+               *(arg for s in settings for arg in ("--set", s))]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    lock, deadline = run_dir / ".mwalign.lock", time.time() + 120
+    while not (lock.is_file() and f"pid {first.pid}" in lock.read_text()) and first.poll() is None:
+        assert time.time() < deadline, "the first process never took the run lock"
+        time.sleep(0.05)
+    second = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    first_out, first_err = first.communicate(timeout=600)
+    # Then the first succeeds, and the second either refused with the lock message or (if the first had
+    # already finished) found every model done
+    assert first.returncode == 0, first_err[-2000:]
+    if second.returncode == 2:
+        assert second.stderr.startswith(f"mwalign: error: {run_dir}: in use by another mwalign run (pid {first.pid})")
+        assert second.stderr.count("\n") == 1, second.stderr
+    else:
+        assert second.returncode == 0, second.stderr[-2000:]
+    # And the index lists each model once, each folder loads and no partial folder is left
+    index = json.loads((run_dir / "models" / "index.json").read_text())
+    labels = [e["label"] for e in index]
+    assert sorted(labels) == ["tiny-base", "tiny-bilingual-s0", "tiny-multiway-s0"], labels
+    for entry in index:
+        assert SentenceTransformer(str(run_dir / entry["path"]), device="cpu").encode(["Hola."]).shape == (1, 32)
+    assert not list((run_dir / "models").glob(".*")), "no partial or temp folders remain"

@@ -12,8 +12,10 @@ from functools import lru_cache
 from pathlib import Path
 
 from mwalign import languages, ntrex
+from mwalign.config import data_dir
 from mwalign.corpus.backends.base import BackendError, Translation, TranslationBackend
 from mwalign.corpus.text import clean_text
+from mwalign.datafiles import DataFileError, read_utf8
 
 
 def ntrex_file(lang: str, root: Path | None = None) -> Path:
@@ -23,11 +25,29 @@ def ntrex_file(lang: str, root: Path | None = None) -> Path:
 
 @lru_cache(maxsize=64)
 def ntrex_lines(lang: str, root: Path | None = None) -> tuple[str, ...]:
-    """Cleaned lines (CRLF stripped) of one NTREX-128 language, line-aligned across languages."""
+    """Cleaned lines (CRLF stripped) of one NTREX-128 language, line-aligned across languages.
+
+    A reference with a different number of lines than the English source (a truncated copy) is an error
+    naming both files, raised here, at the first read, instead of an ``IndexError`` inside a backend.
+    """
     path = ntrex_file(lang, root)
     if not path.is_file():
         raise BackendError(f"reference backend: {path} not found; set MWALIGN_DATA_DIR to the mirrored data")
-    return tuple(clean_text(line) for line in path.read_text(encoding="utf-8").splitlines())
+    lines = tuple(clean_text(line) for line in read_utf8(path).splitlines())
+    if lang != "eng" and len(lines) != len(source := ntrex_lines("eng", root)):
+        raise DataFileError(
+            f"{path}: {len(lines)} lines but the English source {ntrex_file('eng', root)} has {len(source)}; "
+            "NTREX files are line-aligned (truncated copy?); restore it from the data mirror"
+        )
+    return lines
+
+
+def check_references(langs: list[str], root: Path | None = None) -> None:
+    """Read (and so check) the English source and every NTREX reference of ``langs`` that the mirror has."""
+    root = root or data_dir()  # explicit, so the line cache is keyed by the folder actually read
+    for lang in ["eng", *langs]:
+        if languages.get(lang, where="corpus.pool").ntrex and ntrex_file(lang, root).is_file():
+            ntrex_lines(lang, root)
 
 
 class ReferenceBackend(TranslationBackend):

@@ -12,8 +12,10 @@ the official rows (checked against mteb's descriptive statistics,
 from __future__ import annotations
 
 from importlib import import_module
+from typing import TYPE_CHECKING
 
-from mteb.abstasks.abstask import AbsTask
+if TYPE_CHECKING:  # the names are checked at config load time, before mteb is imported
+    from mteb.abstasks.abstask import AbsTask
 
 _REGISTRY = {
     "Tatoeba": ("tatoeba", "Tatoeba"),
@@ -31,15 +33,28 @@ _REGISTRY = {
 TASK_NAMES = tuple(_REGISTRY)
 
 
-def task_class(name: str) -> type[AbsTask]:
+def check_task_name(name: str, where: str = "evaluation.tasks") -> None:
+    """Unknown names fail with ``where`` and the list of known tasks (cheap: imports no task)."""
+    if name not in _REGISTRY:
+        raise ValueError(f"{where}: unknown task {name!r}; known tasks: {', '.join(sorted(_REGISTRY))}")
+
+
+def check_task_names(tasks: list[str], role_tasks: dict[str, list[str]]) -> None:
+    """Every name of ``evaluation.tasks`` and ``evaluation.role_tasks``, before any stage runs."""
+    for name in tasks:
+        check_task_name(name)
+    for role, names in role_tasks.items():
+        for name in names:
+            check_task_name(name, f"evaluation.role_tasks.{role}")
+
+
+def task_class(name: str) -> "type[AbsTask]":
     """The task class for an official name; unknown names list the known ones."""
-    try:
-        module, cls = _REGISTRY[name]
-    except KeyError:
-        raise ValueError(f"evaluation.tasks: unknown task {name!r}; known tasks: {', '.join(sorted(_REGISTRY))}") from None
+    check_task_name(name)
+    module, cls = _REGISTRY[name]
     return getattr(import_module(f"{__name__}.{module}"), cls)
 
 
-def get_task(name: str) -> AbsTask:
+def get_task(name: str) -> "AbsTask":
     """A fresh task instance."""
     return task_class(name)()

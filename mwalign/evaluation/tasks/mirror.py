@@ -8,12 +8,14 @@ mirror fails before any model is loaded or any sentence is encoded.
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
 from mwalign.config import data_dir
+from mwalign.datafiles import DataFileError, read_utf8
 
 
-class MirrorDataError(ValueError):
+class MirrorDataError(DataFileError):
     """A mirror file that is missing, truncated or inconsistent; the message names the file."""
 
 
@@ -37,7 +39,7 @@ def require_file(path: Path) -> Path:
 
 def read_lines(path: Path) -> list[str]:
     """One sentence per line; CRLF endings (NTREX) are stripped, empty lines are an error."""
-    text = require_file(path).read_text(encoding="utf-8")
+    text = read_utf8(require_file(path))
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -66,8 +68,8 @@ def read_tsv(path: Path, *, header: bool = True) -> list[list[str]]:
 
 def read_csv(path: Path, *, delimiter: str = ",", fields: int | None = None) -> list[list[str]]:
     """Rows with csv quoting undone (excel dialect); ``fields``: every row must have that many."""
-    with require_file(path).open(encoding="utf-8", newline="") as handle:
-        rows = [row for row in csv.reader(handle, delimiter=delimiter) if row]
+    text = read_utf8(require_file(path))
+    rows = [row for row in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter) if row]
     bad = next((i for i, row in enumerate(rows) if fields is not None and len(row) != fields), None)
     if bad is not None:
         raise MirrorDataError(f"{path}: row {bad + 1} has {len(rows[bad])} fields, expected {fields}")
