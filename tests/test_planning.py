@@ -122,3 +122,28 @@ def test_run_records_each_stages_seconds_and_units_and_prints_minutes(tmp_path, 
         assert timings[stage]["units"] == planned[stage].units > 0 and timings[stage]["seconds"] >= 0
         assert timings[stage]["cost_key"] == planned[stage].cost_key and timings[stage]["profile"] == "smoke"
     assert any(line.startswith("[mwalign] minutes per stage: data 0.0, train 0.0") for line in logged), logged
+
+
+def test_plan_counts_scaling_controls_and_the_temperature_grid(tmp_path):
+    # Given a profile with a scaling study, a control encoder and a two-value temperature grid
+    cfg = RunConfig.model_validate({
+        "name": "plan-test", "corpus": {"source": "gensim-lee", "n_roots": 30, "pool": ["spa", "cat", "epo"],
+                                        "k": 3, "quality_backends": ["apertium"], "quality_sentences": 5},
+        "training": {"models": ["tiny-xlmr"], "batch_size": 4, "seeds": [0, 1], "ablations": [],
+                     "temperature_grid": [0.05, 0.1], "temperature_grid_steps": 3,
+                     "controls": [{"model": "minilm-en", "seeds": [0], "label": "control"}],
+                     "scaling": {"fractions": [0.5, 1.0], "seeds": [0, 1]}},
+        "me5": {"enabled": False},
+    })
+    # When the train and evaluate stages are planned
+    train = planning.stage_work(cfg, tmp_path / "run", "train")
+    evaluate = planning.stage_work(cfg, tmp_path / "run", "evaluate")
+    names = [line.split(":")[0] for line in train.lines[1:]]
+    # Then each job the training stage runs has a line: 2 seeds x 2 methods, 2 seeds x 2 methods at half size,
+    # 2 grid runs per base, and the control's two methods
+    assert sum("-f0.5 " in n for n in names) == 4 and sum("temperature" in n for n in names) == 4
+    assert sum("(control)" in n for n in names) == 2 and len(names) == 4 + 4 + 4 + 2, names
+    grid_steps = [int(line.split("at most ")[1].split()[0]) for line in train.lines[1:] if " temperature " in line]
+    assert grid_steps and all(0 < steps <= 3 for steps in grid_steps), train.lines  # temperature_grid_steps caps
+    # And evaluation counts base + 4 headline + 4 half-size models, and the control's base + 2
+    assert evaluate.units == (1 + 4 + 4 + 3) * len(cfg.evaluation.tasks)

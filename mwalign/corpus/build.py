@@ -116,7 +116,8 @@ def run_corpus_stage(cfg: RunConfig, run_dir: Path, *, force: bool = False, prog
             tgt: translate_cached(texts, tgt, backend, cache, batch_size, stats=stats, progress=progress)
             for tgt in ccfg.pool
         }
-    settings = rowlib.FilterSettings(ccfg.max_length_ratio, ccfg.max_unknown_ratio)
+    settings = rowlib.FilterSettings(ccfg.max_length_ratio, ccfg.max_unknown_ratio,
+                                     ccfg.unknown_ratio_by_language)
     table, filter_drops = rowlib.apply_filters(roots, outputs, settings)
     train, dev = rowlib.split_dev(table, ccfg.dev_fraction, ccfg.seed)
     multiway, bilingual = rowlib.budgeted_rows(train, ccfg.pool, ccfg.k, ccfg.budget, ccfg.seed)

@@ -11,6 +11,7 @@ import math
 import random
 import re
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from mwalign.corpus.backends.base import Translation
@@ -25,6 +26,10 @@ _WORD = re.compile(r"\w+")
 class FilterSettings:
     max_length_ratio: float
     max_unknown_ratio: float
+    unknown_ratio_by_language: Mapping[str, float] = field(default_factory=dict)  # overrides per language
+
+    def unknown_limit(self, lang: str) -> float:
+        return self.unknown_ratio_by_language.get(lang, self.max_unknown_ratio)
 
 
 @dataclass
@@ -35,8 +40,9 @@ class TranslatedRoot:
     translations: dict[str, str] = field(default_factory=dict)
 
 
-def rejection_reason(source: str, out: Translation, settings: FilterSettings, seen: set[str]) -> str | None:
-    """Why a translation is dropped (one of FILTER_REASONS), or None to keep it."""
+def rejection_reason(source: str, out: Translation, settings: FilterSettings, seen: set[str],
+                     lang: str = "") -> str | None:
+    """Why a translation into ``lang`` is dropped (one of FILTER_REASONS), or None to keep it."""
     if out.text is None:
         return "backend_error"
     text = out.text.strip()
@@ -48,7 +54,7 @@ def rejection_reason(source: str, out: Translation, settings: FilterSettings, se
     longer, shorter = max(len(text), len(source)), max(1, min(len(text), len(source)))
     if longer / shorter > settings.max_length_ratio:
         return "length_ratio"
-    if out.unknown / max(1, len(_WORD.findall(source))) > settings.max_unknown_ratio:
+    if out.unknown / max(1, len(_WORD.findall(source))) > settings.unknown_limit(lang):
         return "unknown_words"
     if key in seen:
         return "duplicate"
@@ -65,7 +71,7 @@ def apply_filters(
         counts: Counter = Counter()
         seen: set[str] = set()
         for entry, out in zip(table, outs):
-            reason = rejection_reason(entry.root.text, out, settings, seen)
+            reason = rejection_reason(entry.root.text, out, settings, seen, lang)
             if reason:
                 counts[reason] += 1
                 continue

@@ -77,3 +77,25 @@ def test_dev_split_is_seeded_and_disjoint():
     assert len(dev) == 20 and not {e.root.id for e in dev} & {e.root.id for e in train}
     assert [e.root.id for e in dev] == [e.root.id for e in again_dev], "same seed, same dev roots"
     assert math.isclose(len(train) + len(dev), 200)
+
+
+def test_a_per_language_unknown_ratio_loosens_only_that_language():
+    # Given the same half-unknown output in Spanish and Croatian, and a looser limit for Croatian only
+    roots = [Root("r0", "The cat sat on the warm mat today.")]
+    half_unknown = [Translation("Mačka je sjedila na toplom tepihu danas.", unknown=4)]  # 4/8 > 0.2
+    settings = rowlib.FilterSettings(3.0, 0.2, unknown_ratio_by_language={"hrv": 1.0})
+    # When the filters run
+    table, drops = rowlib.apply_filters(roots, {"spa": half_unknown, "hrv": half_unknown}, settings)
+    # Then Croatian keeps it and Spanish drops it for unknown words
+    assert table[0].translations == {"hrv": half_unknown[0].text}
+    assert drops["spa"]["unknown_words"] == 1 and not drops["hrv"].get("unknown_words")
+
+
+def test_unknown_ratio_by_language_names_pool_languages_only():
+    import pytest
+    from pydantic import ValidationError
+
+    from mwalign.config import CorpusConfig
+
+    with pytest.raises(ValidationError, match=r"unknown_ratio_by_language: \['hrv'\] not in corpus.pool"):
+        CorpusConfig(pool=["spa", "fra", "cat"], k=3, unknown_ratio_by_language={"hrv": 1.0})
