@@ -49,3 +49,18 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
 def chosen_layers(frame: pd.DataFrame, prompt: str = "") -> int:
     """The cut whose untrained STS17 mean is closest to the paper's models (see ``closest_to_paper``)."""
     return closest_to_paper(frame, prompt)
+
+
+def choice_sentence(frame: pd.DataFrame, trained: list[str], prompt: str = "") -> str:
+    """One sentence for the chapter: the cut the rule picks, and whether the profile trains that one."""
+    layers = chosen_layers(frame, prompt)
+    picked = f"me5-small-l{layers}"
+    cuts = [m for m in trained if m.startswith("me5-small-l")]
+    if not cuts:
+        verdict = "this profile trains no cut of mE5."
+    elif picked in cuts:
+        verdict = f"the profile trains `{picked}` as the unaligned encoder."
+    else:
+        verdict = f"the profile trains {', '.join(f'`{c}`' for c in cuts)}, not the rule's pick."
+    return (f"Closest untrained STS17 mean to XLM-R/mBERT ({_prompt_label(prompt)} prompt): L = {layers}; "
+            + verdict)
