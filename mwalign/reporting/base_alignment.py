@@ -53,6 +53,8 @@ def chosen_layers(frame: pd.DataFrame, prompt: str = "") -> int:
 
 def choice_sentence(frame: pd.DataFrame, trained: list[str], prompt: str = "") -> str:
     """One sentence for the chapter: the cut the rule picks, and whether the profile trains that one."""
+    if not (frame["layers"].notna() & (frame["prompt"] == prompt)).any():
+        return "This run measured no cut of mE5 (its base-alignment table holds other encoders only)."
     layers = chosen_layers(frame, prompt)
     picked = f"me5-small-l{layers}"
     cuts = [m for m in trained if m.startswith("me5-small-l")]

@@ -1,0 +1,29 @@
+"""The chapter sentence naming the cut the base-alignment rule picks."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mwalign.reporting.base_alignment import choice_sentence
+
+
+def _frame(rows):
+    columns = ["model", "layers", "prompt", "tatoeba_accuracy", "sts17_es-en", "sts17_en-tr", "sts17_en-ar",
+               "sts17_mean"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_the_sentence_names_the_rules_pick_and_whether_the_profile_trains_it():
+    # Given two cuts, the 2-layer one nearer the paper models' STS17 band
+    frame = _frame([("me5-small-l2", 2, "", 50.0, 30.0, 30.0, 30.0, 30.0),
+                    ("me5-small-l4", 4, "", 70.0, 40.0, 40.0, 40.0, 40.0)])
+    # Then the sentence names L = 2 and says whether the trained model is that cut
+    assert "L = 2" in choice_sentence(frame, ["me5-small-l2"]) and "trains `me5-small-l2`" in choice_sentence(
+        frame, ["me5-small-l2"])
+    assert "not the rule's pick" in choice_sentence(frame, ["me5-small-l4"])
+
+
+def test_a_table_without_cuts_says_so_instead_of_failing():
+    # Given the smoke profile's table: only a tiny random encoder, no cut of mE5
+    frame = _frame([("tiny-xlmr", None, "", 1.0, 0.0, 0.0, 0.0, 0.0)])
+    assert "no cut of mE5" in choice_sentence(frame, ["tiny-xlmr"])
