@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,7 +94,7 @@ def cached_counts(cache_path: Path) -> dict[tuple[str, str], int]:
     if not cache_path.is_file():
         return {}
     try:
-        with sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True) as con:
+        with closing(sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True)) as con:  # read-only: plan writes nothing
             rows = con.execute("SELECT backend, tgt, COUNT(*) FROM translations GROUP BY backend, tgt").fetchall()
     except sqlite3.Error:
         return {}
