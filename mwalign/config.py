@@ -221,6 +221,10 @@ class TrainingConfig(StrictModel):
     max_seq_length: int = Field(128, ge=8)
     patience: int = Field(10, ge=1, description="Early-stopping patience in evaluations (paper: 10).")
     eval_every: int = Field(50, ge=1, description="Steps between dev evaluations.")
+    evaluations_per_epoch: int | None = Field(
+        None, ge=1, description="Dev evaluations per epoch, evenly spaced (replaces eval_every): the same rule in "
+        "epochs for the multi-way and the bilingual corpus, whose epochs differ in steps."
+    )
     dtype: Literal["bf16", "fp32"] = Field("bf16", description="Autocast dtype where the CPU supports bf16.")
     seeds: list[int] = Field([0], min_length=1, description="Seeds for the headline comparison (0 to 2**32 - 1).")
     ablations: list[Literal["english-anchors", "non-english-anchors", "k2-multiway", "k-all", "sub-pool"]] = Field(

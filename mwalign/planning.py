@@ -189,13 +189,14 @@ def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWor
         size = len(condition_ids) if condition_ids is not None else cfg.corpus.sensitivity_roots
         runs.append((t.models[0], f"sensitivity-{condition} s{t.seeds[0]}", t.seeds[0], (size, condition_ids)))
     lines, total = [f"rows: {rows['multiway']} multi-way, {rows['bilingual']} bilingual, {rows['dev']} dev"], 0
+    every = (f"{t.evaluations_per_epoch} per epoch" if t.evaluations_per_epoch else f"every {t.eval_every} steps")
     for base, name, seed, (n_rows, root_ids) in runs:
         steps = (min(t.temperature_grid_steps, steps_per_run(n_rows, t.batch_size, t.epochs, None, root_ids, seed))
                  if name.startswith("temperature ") else
                  steps_per_run(n_rows, t.batch_size, t.epochs, t.max_steps, root_ids, seed))
         total += steps
         lines.append(f"{base} {name}: at most {steps} steps ({n_rows} rows, batch {t.batch_size}, {t.epochs} "
-                     f"epochs; early stopping after {t.patience} evaluations without gain, every {t.eval_every})")
+                     f"epochs; early stopping after {t.patience} evaluations without gain, {every})")
     return StageWork("train", "steps", total, "models=" + ",".join(t.models), lines)
 
 

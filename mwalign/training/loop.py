@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import shutil
 import time
 from collections.abc import Callable
@@ -71,6 +72,7 @@ class TrainSettings:
     warmup_ratio: float = 0.1
     eval_every: int = 50
     patience: int = 10
+    evaluations_per_epoch: int | None = None  # set: dev evaluations at evenly spaced steps of each epoch instead
     dtype: Literal["bf16", "fp16", "fp32"] = "fp32"  # fp16 (CUDA without bf16) trains with a GradScaler
     prompt: str | None = None
     freeze_word_embeddings: bool = False
@@ -121,6 +123,7 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
     tokens = _token_cache(model, rows, settings)
     sampler = _sampler(rows, settings, tokens)
     total_steps = _total_steps(sampler, settings)
+    every = eval_interval(len(sampler), settings)
     optimizer, scheduler = _optimizer(model, settings, total_steps)
     fingerprint = _fingerprint(settings, rows, loss)
     state = _start_state(work_dir, model, optimizer, scheduler, fingerprint, resume)
@@ -142,11 +145,11 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
         batch = make_batch(rows, local_share(batches[state.batch_in_epoch]), settings.prompt)
         record = _train_step(model, loss, batch, optimizer, scheduler, settings, state, len(batches), scaler, tokens)
         state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
-        if dev is not None and (state.step % settings.eval_every == 0 or state.step == total_steps):
+        if dev is not None and (state.step % every == 0 or state.step == total_steps):
             record["dev_accuracy"] = _evaluate(model, dev, settings, state, work_dir)
         if is_main_process():
             _append_log(work_dir / LOG, record)
-            if state.step % settings.eval_every == 0 or state.step == total_steps or state.stopped_early:
+            if state.step % every == 0 or state.step == total_steps or state.stopped_early:
                 save_checkpoint(work_dir, model, optimizer, scheduler, state, fingerprint)
         progress.update(1)
         progress.set_postfix(loss=f"{record['loss']:.4f}")
@@ -159,6 +162,14 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
     _set_attention(model, loaded_attention)
     return TrainResult(state.step, state.best_metric, state.best_step, state.stopped_early, list(state.history),
                        _stop_reason(state, sampler, settings), round(state.step / len(sampler), 3))
+
+
+def eval_interval(batches_per_epoch: int, settings: TrainSettings) -> int:
+    """Steps between dev evaluations: ``eval_every``, or ``evaluations_per_epoch`` evenly spaced in every epoch
+    (the same rule in epochs for corpora of different sizes, so both methods get the same patience in epochs)."""
+    if settings.evaluations_per_epoch is None:
+        return settings.eval_every
+    return max(1, math.ceil(batches_per_epoch / settings.evaluations_per_epoch))
 
 
 def _stop_reason(state: LoopState, sampler: RootBatchSampler, settings: TrainSettings) -> StopReason:

@@ -42,7 +42,7 @@ def pick_temperature(load_model, base: str, grid: list[float], rows: RowTable, d
     run_hash = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
     if record.get(base, {}).get("hash") == run_hash:
         return float(record[base]["chosen"])
-    short = replace(settings, max_steps=steps, eval_every=steps, patience=steps + 1)
+    short = replace(settings, max_steps=steps, eval_every=steps, evaluations_per_epoch=None, patience=steps + 1)
     accuracies, scratch = [], Path(run_dir) / "models" / ".temperature-grid"
     for temperature in grid:
         model = load_model()

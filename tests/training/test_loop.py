@@ -12,7 +12,7 @@ from sentence_transformers import SentenceTransformer
 from mwalign.training.data import make_batch, rows_from_frame
 from mwalign.training.encoding import forward_embeddings
 from mwalign.training.grad_cache import grad_cache_backward
-from mwalign.training.loop import TrainSettings, train
+from mwalign.training.loop import TrainSettings, eval_interval, train
 from mwalign.training.losses import MultiWayContrastiveLoss
 
 from .conftest import FIXTURE_LANGUAGES, corpus_frame
@@ -111,6 +111,21 @@ def test_stop_reason_names_the_cap_that_ended_the_run(tiny_model_dir, rows, dev,
     assert (by_steps.stop_reason, by_steps.steps, by_steps.epochs_run) == ("max_steps", 3, 0.75), by_steps
     assert (by_epochs.stop_reason, by_epochs.steps, by_epochs.epochs_run) == ("epochs", 8, 2.0), by_epochs
     assert [h["step"] for h in by_epochs.history] == [3, 6, 8], by_epochs.history
+
+
+def test_evaluations_per_epoch_spaces_dev_evaluations_by_epoch_not_by_steps(tiny_model_dir, rows, dev, tmp_path):
+    # Given 16 rows: batches of 4 give 4 steps per epoch, batches of 2 give 8
+    histories = {}
+    for batch_size in (4, 2):
+        model = SentenceTransformer(str(tiny_model_dir), device="cpu")
+        settings = _settings(batch_size=batch_size, eval_every=1, evaluations_per_epoch=2, patience=50)
+        # When each trains 2 epochs with two dev evaluations per epoch (eval_every is overridden)
+        result = train(model, MultiWayContrastiveLoss(model), rows, dev, settings, tmp_path / str(batch_size))
+        histories[batch_size] = [h["step"] for h in result.history]
+    # Then both evaluate at the middle and end of every epoch, whatever an epoch's length in steps
+    assert histories == {4: [2, 4, 6, 8], 2: [4, 8, 12, 16]}, histories
+    assert eval_interval(7, _settings(evaluations_per_epoch=2)) == 4  # an uneven epoch rounds the interval up
+    assert eval_interval(7, _settings(eval_every=3)) == 3
 
 
 def test_training_improves_dev_accuracy(tiny_model, rows, dev, tmp_path):
@@ -264,7 +279,7 @@ torch.set_num_threads(1)
 import pandas as pd
 from sentence_transformers import SentenceTransformer
 from mwalign.training.data import rows_from_frame
-from mwalign.training.loop import TrainSettings, train
+from mwalign.training.loop import TrainSettings, eval_interval, train
 from mwalign.training.losses import MultiWayContrastiveLoss
 
 model_dir, rows_path, work_dir = sys.argv[1:4]
