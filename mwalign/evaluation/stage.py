@@ -22,6 +22,7 @@ import datasets
 import mteb
 import pandas as pd
 from mteb.abstasks.abstask import AbsTask
+from sklearn.exceptions import UndefinedMetricWarning
 from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
@@ -153,6 +154,9 @@ def _evaluate_one(
         with warnings.catch_warnings():
             # mteb's bitext evaluator copies a tensor through torch.tensor(); harmless, once per subset
             warnings.filterwarnings("ignore", message="To copy construct from a tensor", category=UserWarning)
+            # mteb's classification scores macro precision with sklearn's default zero_division (a label never
+            # predicted counts 0.0); the warning would only repeat that in the chapter of every weak model
+            warnings.filterwarnings("ignore", category=UndefinedMetricWarning)
             result = mteb.evaluate(
                 encoder,
                 [task],

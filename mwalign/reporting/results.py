@@ -260,9 +260,9 @@ def seed_table(scores: pd.DataFrame) -> pd.DataFrame:
     per_seed = _subset_means(scores[scores["method"].isin(["bilingual", "multiway"])])
     table = per_seed.pivot_table(index=["role", "base", "task_type", "method"], columns="seed", values="score") * 100
     table.columns = [f"seed {int(c)}" for c in table.columns]
-    values = table.to_numpy()
-    table["range"] = np.nanmax(values, axis=1) - np.nanmin(values, axis=1)
-    table["sd"] = np.nanstd(values, axis=1, ddof=1) if values.shape[1] > 1 else np.nan
+    seeds = table.copy()
+    table["range"] = seeds.max(axis=1) - seeds.min(axis=1)
+    table["sd"] = seeds.std(axis=1, ddof=1)  # NaN, not a numpy warning, for a row trained with one seed
     return table.round(2)
 
 

@@ -196,3 +196,22 @@ def test_index_path_outside_the_run_models_folder_is_refused(tiny_mirror, run_di
     with pytest.raises(ValueError, match=rf"index\.json: entry 1 \(tiny-multiway-s0\): path '{re.escape(path)}' leaves"):
         run_evaluation_stage(smoke_config(), run_dir)
     assert not (run_dir / "results" / "scores.parquet").exists()
+
+
+def test_classification_of_a_model_that_never_predicts_a_label_warns_nothing(real_mirror, tiny_model, tmp_path):
+    # Given the tiny random encoder, whose logistic regression leaves some of SIB-200's 7 labels unpredicted
+    # (sklearn then warns that macro precision is ill-defined, and the warning would print in chapter 04)
+    import warnings
+
+    from sklearn.exceptions import UndefinedMetricWarning
+
+    # When SIB-200 classification is evaluated with every warning recorded
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scores = evaluate({"tiny": tiny_model}, ["SIB200Classification"], ["spa"], results_dir=tmp_path / "r",
+                          bootstrap=0, dtype="fp32")
+    # Then it scores, and no UndefinedMetricWarning reaches the caller (a chapter's output cell)
+    assert set(scores["task"]) == {"SIB200Classification"} and scores["score"].between(0, 1).all()
+    assert (scores["score"] > 0).all(), "every split must be scored"
+    leaked = [str(w.message)[:60] for w in caught if issubclass(w.category, UndefinedMetricWarning)]
+    assert not leaked, f"sklearn warnings leaked: {leaked[:2]}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -150,3 +151,17 @@ def test_scaling_gains_per_fraction_reuse_the_headline_models_at_full_size():
 def test_scaling_gains_are_empty_when_the_study_is_off():
     from mwalign.config import load_config
     assert results.scaling_gains(_scores([0.6], [0.5]), load_config("smoke")).empty
+
+
+def test_seed_table_of_a_model_trained_with_one_seed_has_no_sd_and_warns_nothing():
+    # Given three seeds of the main model and one seed of a second base model (the cpu profile's minilm-en)
+    one_seed = _scores([0.40], [0.30]).assign(base="minilm")
+    scores = pd.concat([_scores([0.60, 0.62, 0.64], [0.5, 0.5, 0.5]), one_seed], ignore_index=True)
+    # When the seed table is made with every warning an error (a warning would print in chapter 05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = results.seed_table(scores)
+    # Then the one-seed row has a zero range and no sd, and the three-seed row keeps its sd
+    row = table.loc[("unaligned", "minilm", "BitextMining", "multiway")]
+    assert row["range"] == 0 and np.isnan(row["sd"])
+    assert table.loc[("unaligned", "m", "BitextMining", "multiway"), "sd"] == pytest.approx(2.0)
