@@ -195,7 +195,8 @@ def _alignment_job(cfg: RunConfig, base: str, method: str, seed: int, rows: RowT
     settings = TrainSettings(
         batch_size=t.batch_size, epochs=t.epochs, learning_rate=t.learning_rate, seed=seed, max_steps=t.max_steps,
         warmup_ratio=t.warmup_ratio, eval_every=t.eval_every, patience=t.patience,
-        evaluations_per_epoch=t.evaluations_per_epoch, dtype=dtype, freeze_word_embeddings=t.freeze_word_embeddings, grad_cache_mini_batch=t.grad_cache_mini_batch,
+        evaluations_per_epoch=t.evaluations_per_epoch, dtype=dtype, freeze_word_embeddings=t.freeze_word_embeddings,
+        grad_cache_mini_batch=t.grad_cache_mini_batch,
         attention=t.attention, length_grouping=t.length_grouping, fused_optimizer=t.fused_optimizer)
     RootBatchSampler(rows.root_ids, t.batch_size, seed, where=f"params/{cfg.name}.yml: training.batch_size")
     return Job(f"{_short(base)}-{method}-s{seed}", base, "unaligned", method, seed, rows, loss, settings,
