@@ -260,10 +260,8 @@ def seed_table(scores: pd.DataFrame) -> pd.DataFrame:
     per_seed = _subset_means(scores[scores["method"].isin(["bilingual", "multiway"])])
     table = per_seed.pivot_table(index=["role", "base", "task_type", "method"], columns="seed", values="score") * 100
     table.columns = [f"seed {int(c)}" for c in table.columns]
-    seeds = table.copy()
-    table["range"] = seeds.max(axis=1) - seeds.min(axis=1)
-    table["sd"] = seeds.std(axis=1, ddof=1)  # NaN, not a numpy warning, for a row trained with one seed
-    return table.round(2)
+    # pandas' row std is NaN, not a numpy warning, for a row trained with one seed
+    return table.assign(range=table.max(axis=1) - table.min(axis=1), sd=table.std(axis=1, ddof=1)).round(2)
 
 
 def plot_seed_variance(scores: pd.DataFrame):

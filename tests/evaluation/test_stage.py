@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import pandas as pd
 import pytest
+from sklearn.exceptions import UndefinedMetricWarning
 
 from mwalign.config import RunConfig
 from mwalign.evaluation import evaluate, run_evaluation_stage
@@ -201,10 +203,6 @@ def test_index_path_outside_the_run_models_folder_is_refused(tiny_mirror, run_di
 def test_classification_of_a_model_that_never_predicts_a_label_warns_nothing(real_mirror, tiny_model, tmp_path):
     # Given the tiny random encoder, whose logistic regression leaves some of SIB-200's 7 labels unpredicted
     # (sklearn then warns that macro precision is ill-defined, and the warning would print in chapter 04)
-    import warnings
-
-    from sklearn.exceptions import UndefinedMetricWarning
-
     # When SIB-200 classification is evaluated with every warning recorded
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
