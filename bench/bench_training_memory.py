@@ -25,17 +25,9 @@ import time
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from roofline import matmul_peak  # a sibling module: bench/ is on sys.path when run as a file
+
 GIB = 1024**3
-
-
-def matmul_peak_flops(dtype: torch.dtype, n: int = 2048, seconds: float = 2.0) -> float:
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    a @ b  # warm-up
-    count, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        a @ b
-        count += 1
-    return 2 * n**3 * count / (time.perf_counter() - start)
 
 
 def run_variant(args: argparse.Namespace) -> dict:
@@ -89,7 +81,7 @@ def main() -> None:
                               "--mini-batch", str(args.mini_batch), "--attention", args.attention],
                              check=True, capture_output=True, text=True).stdout
         results[variant] = json.loads(out.strip().splitlines()[-1])
-    peak = matmul_peak_flops(torch.bfloat16 if results["plain"]["dtype"] == "bf16" else torch.float32)
+    peak = matmul_peak(torch.bfloat16 if results["plain"]["dtype"] == "bf16" else torch.float32)
     print(f"device: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads; "
           f"torch {torch.__version__}; me5-small, batch {args.batch} rows x 4 languages, "
           f"max_seq_length {args.max_seq_length}, dtype {results['plain']['dtype']}, word embeddings frozen, "

@@ -35,6 +35,7 @@ import transformers
 from torch.profiler import ProfilerActivity, profile, record_function
 
 from bench_training_throughput import ntrex_rows  # a sibling script: bench/ is on sys.path when run as a file
+from roofline import matmul_peak, non_embedding_params
 from mwalign import models
 from mwalign.training.data import RootBatchSampler, make_batch
 from mwalign.training.encoding import TokenCache, effective_dtype, forward_embeddings, forward_features
@@ -52,24 +53,6 @@ def load(name: str, max_seq_length: int):
         backbone.config.num_hidden_layers = layers
         return model
     return models.load(name, max_seq_length=max_seq_length)
-
-
-def matmul_peak(dtype: torch.dtype = torch.bfloat16, n: int = 2048, repeats: int = 5) -> float:
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    a @ b
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * n**3 / best
-
-
-def _timed(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
-
-
-def non_embedding_params(model) -> int:
-    embeddings = model[0].auto_model.get_input_embeddings().weight
-    return sum(p.numel() for p in model.parameters()) - embeddings.numel()
 
 
 class Variant:

@@ -99,7 +99,8 @@ class CachingEncoder(AbsEncoder):
         self.context = EncodingContext(fingerprint(resolved, digests), prompt, max_seq_length, self.dtype)
         self._loader = loader or (lambda: load_sentence_transformer(resolved, max_seq_length, self.device))
         self._model: Any = None
-        self.encode_seconds = 0.0
+        self.encode_seconds = 0.0  # in the model's forward passes (loading the weights excluded)
+        self.load_seconds = 0.0
         self.texts_encoded = 0
         self.mteb_model_meta = ModelMeta.create_empty(
             overwrites={
@@ -118,7 +119,9 @@ class CachingEncoder(AbsEncoder):
     @property
     def model(self) -> Any:
         if self._model is None:
+            start = time.perf_counter()
             self._model = self._loader()
+            self.load_seconds += time.perf_counter() - start
         return self._model
 
     def encode(
@@ -142,13 +145,14 @@ class CachingEncoder(AbsEncoder):
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
         prompted = [self.context.prompt + text for text in texts]
+        model = self.model
         start = time.perf_counter()
         # sentence-transformers sorts by length within one call, so passing all texts at once
         # keeps padding minimal.
         with torch.inference_mode(), autocast(self.device, self.dtype):
             # prompt="": the prefix is already in `prompted`; without it sentence-transformers adds the
             # model's default prompt (mE5: "query: ") a second time
-            out = self.model.encode(
+            out = model.encode(
                 prompted, prompt="", batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
             )
         self.encode_seconds += time.perf_counter() - start

@@ -12,6 +12,7 @@ import json
 import logging
 import shutil
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -147,7 +148,7 @@ def _evaluate_one(
     for task in tasks:  # no exact record (killed between mteb's write and ours): let mteb compute it again
         if not exact_scores_path(task.metadata.name, predictions_dir).is_file():
             result_cache.get_task_result_path(task.metadata.name, meta).unlink(missing_ok=True)
-    task_results = []
+    task_results, start, encoding_before = [], time.perf_counter(), encoder.encode_seconds + encoder.load_seconds
     for task in tasks:  # one task per call, so the bar can name it
         if progress is not None:
             progress.set_postfix_str(f"{entry.label} | {task.metadata.name}")
@@ -170,13 +171,18 @@ def _evaluate_one(
         task_results.extend(result.task_results)
         if progress is not None:
             progress.update(1)
-    logger.info("%s: encoded %d texts in %.1fs", entry.label, encoder.texts_encoded, encoder.encode_seconds)
+    scoring = time.perf_counter() - start - (encoder.encode_seconds + encoder.load_seconds - encoding_before)
+    start = time.perf_counter()
     by_name = {task.metadata.name: task for task in tasks}
     rows = []
     for task_result in task_results:
         task = by_name[task_result.task_name]
         keep_exact_scores(task_result, predictions_dir)
         rows.extend(tidy_rows(task, task_result, predictions_dir, seen=seen, bootstrap=bootstrap))
+    # one line per model: where its evaluation went (bench/bench_eval_model.py reads it)
+    logger.info("%s: loaded in %.1fs, encoded %d texts in %.1fs, mteb scored in %.1fs, intervals in %.1fs",
+                entry.label, encoder.load_seconds, encoder.texts_encoded, encoder.encode_seconds, scoring,
+                time.perf_counter() - start)
     frame = pd.DataFrame(rows)
     provenance = {"model": entry.label, "base": entry.base, "method": entry.method, "seed": entry.seed}
     return frame.assign(**provenance, dtype=encoder.dtype)

@@ -213,3 +213,20 @@ def test_classification_of_a_model_that_never_predicts_a_label_warns_nothing(rea
     assert (scores["score"] > 0).all(), "every split must be scored"
     leaked = [str(w.message)[:60] for w in caught if issubclass(w.category, UndefinedMetricWarning)]
     assert not leaked, f"sklearn warnings leaked: {leaked[:2]}"
+
+
+def test_each_model_logs_where_its_evaluation_went(tiny_mirror, tiny_model, tmp_path, caplog):
+    # Given a cold evaluation, then a warm one on the same results folder
+    def run() -> dict:
+        caplog.clear()
+        evaluate({"tiny": tiny_model}, ["Tatoeba"], ["spa", "fra", "deu"], results_dir=tmp_path / "r", bootstrap=20)
+        (record,) = [r for r in caplog.records if "mteb scored in" in r.msg]
+        return dict(zip(["label", "load", "texts", "encoding", "scoring", "intervals"], record.args, strict=True))
+
+    caplog.set_level("INFO", logger="mwalign.evaluation.stage")
+    cold, warm = run(), run()
+    # Then the cold line names the model, loads once, encodes the 16 distinct texts and times every phase apart
+    assert cold["label"] == "tiny" and cold["texts"] == 16
+    assert cold["load"] > 0 and cold["encoding"] > 0 and cold["scoring"] > 0 and cold["intervals"] > 0
+    # And the warm run (mteb's ResultCache) neither loads nor encodes
+    assert warm["texts"] == 0 and warm["load"] == 0 and warm["encoding"] == 0
