@@ -25,9 +25,9 @@ import time
 from pathlib import Path
 
 import torch
+from torch.profiler import ProfilerActivity, profile
 
 from roofline import forward_flops, matmul_peak  # a sibling module: bench/ is on sys.path when run as a file
-from torch.profiler import ProfilerActivity, profile
 
 from mwalign.config import load_config
 from mwalign.devices import autocast
@@ -67,7 +67,7 @@ def timed_evaluate(model: str, tasks: list[str], langs: list[str], results: Path
 
 def encoding_roofline(model_name: str, texts: list[str], batch: int, max_seq_length: int, dtype: str,
                       seconds: float, peak: float, table: Path) -> None:
-    """The one-pass encoding's tokens and FLOP/s vs peak; the profiler's operator table of its first batches."""
+    """The one-pass encoding's tokens and FLOP/s vs peak; the profiler's operator table of 8 batches of typical length."""
     model = load_sentence_transformer(resolve_model(model_name), max_seq_length)
     prompt = choose_prompt(["bench", model_name], DEFAULT_PROMPTS)  # the prefix evaluate gives this model
     ordered = sorted((prompt + text for text in texts), key=len, reverse=True)  # sentence-transformers' own order within one encode call
