@@ -16,8 +16,9 @@ from pathlib import Path
 from mwalign import config
 
 
-def _add_profile_args(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--profile", default="smoke", help="params/<name>.yml or a path (default: smoke)")
+def _add_profile_args(parser: argparse.ArgumentParser, profile_help: str = "params/<name>.yml or a path (default: smoke)",
+                      ) -> None:
+    parser.add_argument("--profile", default=None, help=profile_help)
     parser.add_argument(
         "--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
         help="override a parameter, e.g. --set training.batch_size=16 (repeatable; values are YAML)",
@@ -28,7 +29,7 @@ def _add_profile_args(parser: argparse.ArgumentParser) -> None:
 def _load(args: argparse.Namespace) -> tuple[config.RunConfig, Path]:
     from mwalign.evaluation.tasks import check_task_names  # cheap: the names only, no mteb
 
-    cfg = config.load_config(args.profile, args.overrides)
+    cfg = config.load_config(args.profile or "smoke", args.overrides)
     check_task_names(cfg.evaluation.tasks, cfg.evaluation.role_tasks)  # every name, before any stage runs
     return cfg, config.run_dir_for(cfg, args.run_dir)
 
@@ -38,7 +39,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     only = [s for part in (args.only or []) for s in part.split(",") if s]
     outcome = pipeline.run(
-        args.profile, overrides=args.overrides, only=only, run_dir=args.run_dir,
+        args.profile or "smoke", overrides=args.overrides, only=only, run_dir=args.run_dir,
         book_root=args.book_root, force=args.force, build=not args.no_book,
     )
     print(" ".join(f"{stage}={state}" for stage, state in outcome.items()))
@@ -48,8 +49,8 @@ def cmd_plan(args: argparse.Namespace) -> None:
     from mwalign import planning
 
     cfg, run_dir = _load(args)
-    costs = planning.measured_costs(extra=[run_dir])
-    print(planning.format_plan(cfg, planning.plan_work(cfg, run_dir), costs))
+    work = planning.plan_work(cfg, run_dir)
+    print(planning.format_plan(cfg, work, planning.estimate_costs(cfg, work, run_dir)))
 
 
 def cmd_book(args: argparse.Namespace) -> None:
@@ -107,21 +108,43 @@ def cmd_me5(args: argparse.Namespace) -> None:
     print(table.to_string(index=False))
 
 
+# What `mwalign evaluate MODEL...` uses without --profile: evaluation.evaluate's own defaults.
+LIBRARY_DEFAULTS = ("library defaults, no --profile (max length 128, dtype bf16, batch 64, bootstrap 200, English the "
+                    "only seen language, every subset of each task); --profile P scores as that profile's runs do")
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
     from mwalign import evaluation
 
-    if args.models:
-        out = Path(args.output)
-        config.check_run_dir(out.expanduser().resolve(), "--output", flag="--output")  # before any work
-        for name in args.tasks:
-            evaluation.tasks.check_task_name(name, "--tasks")
-        table = evaluation.evaluate(
-            {m: m for m in args.models}, tasks=args.tasks, langs=args.langs, results_dir=out,
-        )
-    else:
+    if not args.models:
+        given = [flag for flag, value in (("--tasks", args.tasks), ("--langs", args.langs), ("--output", args.output))
+                 if value is not None]
+        if given:
+            raise ValueError(f"{', '.join(given)}: only with MODELs; a run's evaluation takes its tasks, languages "
+                             "and folder from the profile (use --set evaluation.tasks=[...] there)")
         cfg, run_dir = _load(args)
         with _locked(run_dir):
             table = evaluation.run_evaluation_stage(cfg, run_dir)
+        print(table.to_string(index=False))
+        return
+    out = Path(args.output or "results")
+    config.check_run_dir(out.expanduser().resolve(), "--output", flag="--output")  # before any work
+    for name in args.tasks or []:
+        evaluation.tasks.check_task_name(name, "--tasks")
+    if args.profile is None:
+        if args.overrides or args.run_dir:
+            raise ValueError("--set and --run-dir need --profile: they change a profile's evaluation settings")
+        table = evaluation.evaluate({m: m for m in args.models}, tasks=args.tasks or ["Tatoeba"], langs=args.langs,
+                                    results_dir=out)
+        print(table.to_string(index=False))
+        print(f"scored with {LIBRARY_DEFAULTS}")  # after the table: a refused input stays one error line
+        return
+    else:
+        cfg, run_dir = _load(args)
+        entries = [evaluation.ModelEntry(m, m) for m in args.models]
+        table = evaluation.evaluate_with_profile(
+            cfg, entries, out, seen=evaluation.seen_languages_of(cfg, run_dir),
+            exclude=evaluation.training_sentences(run_dir), tasks=args.tasks, langs=args.langs)
     print(table.to_string(index=False))
 
 
@@ -162,11 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
         stage.set_defaults(func=func)
 
     evaluate = sub.add_parser("evaluate", help="MTEB evaluation of the run's models, or of the MODELs given (chapter 04)")
-    _add_profile_args(evaluate)
+    _add_profile_args(evaluate, "params/<name>.yml or a path: with MODELs, score them with its evaluation settings "
+                                "(without: library defaults); without MODELs, the run to evaluate (default: smoke)")
     evaluate.add_argument("models", nargs="*", help="sentence-transformers folders or hub names (default: the run's models)")
-    evaluate.add_argument("--tasks", nargs="+", default=["Tatoeba"], help="official MTEB task names (with MODELs)")
-    evaluate.add_argument("--langs", nargs="+", default=None, help="ISO 639-3 codes (with MODELs)")
-    evaluate.add_argument("--output", default="results", help="results folder (with MODELs)")
+    evaluate.add_argument("--tasks", nargs="+", default=None,
+                          help="MTEB task names (with MODELs; default: the profile's, or Tatoeba without --profile)")
+    evaluate.add_argument("--langs", nargs="+", default=None,
+                          help="ISO 639-3 codes (with MODELs), applied to each task as far as it has them")
+    evaluate.add_argument("--output", default=None, help="results folder (with MODELs; default: results)")
     evaluate.set_defaults(func=cmd_evaluate)
 
     models = sub.add_parser("models", help="offline models")

@@ -49,6 +49,14 @@ def cpu_has_bf16() -> bool:
                 or getattr(cpu, "_is_amx_tile_supported", lambda: False)())
 
 
+def cpu_capability() -> str:
+    """The CPU kernels this process runs: PyTorch's dispatch level (``AVX512``, ``AVX2``, ...), with ``+AMX`` where
+    oneDNN can use AMX tiles. bf16 results differ in their last bits between capabilities; provenance records it."""
+    level = torch.backends.cpu.get_cpu_capability()
+    amx = getattr(torch.cpu, "_is_amx_tile_supported", lambda: False)()
+    return f"{level}+AMX" if amx else level
+
+
 def autocast_dtype(device: torch.device | str, requested: str, *, where: str = "dtype") -> str:
     """The autocast dtype that runs on ``device`` for ``requested`` (``bf16``, ``fp16`` or ``fp32``)."""
     if requested not in DTYPES:

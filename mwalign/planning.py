@@ -7,6 +7,12 @@ loaded from a hub, no model is built, nothing is written. Per-unit costs come fr
 (:func:`record_stage_timing`); :func:`measured_costs` reads those files of every run folder under ``runs/``. A
 cost transfers across profiles only to the same kind of work (the same backend, the same base models): seconds
 per sentence of apertium say nothing about NLLB-200.
+
+On a machine without runs of its own, the costs come from the committed book: ``artifacts/<profile>/`` (the
+committed run's ``stage_timings.json``, with the :func:`machine_probe` of the machine that ran it) or else the
+executed chapters' own durations (papermill records each chapter's seconds) over the work this plan counts for
+that profile. Either is scaled by the ratio of a few seconds' probe here to the recording machine's probe when
+that machine recorded one; the plan says which it used.
 """
 
 from __future__ import annotations
@@ -20,9 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from mwalign import atomic
-from mwalign.config import REPO_ROOT, RunConfig
+from mwalign.config import CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, resolve_profile
 
 TIMINGS_FILE = "stage_timings.json"
+MACHINE_ENTRY = "machine"  # stage_timings.json's entry for the machine that ran the stages (probe, CPU kernels)
 
 
 @dataclass
@@ -255,13 +262,131 @@ def _task_sentences(task: str, langs: list[str]) -> int | None:
 # ---- per-unit costs measured by earlier runs -------------------------------------------------------------------
 
 
-def record_stage_timing(run_dir: Path, work: StageWork, seconds: float, profile: str) -> None:
-    """Add one executed stage's wall seconds and work units to ``<run_dir>/stage_timings.json`` (atomic)."""
+def record_stage_timing(run_dir: Path, work: StageWork, seconds: float, profile: str,
+                        machine: dict | None = None) -> None:
+    """Add one executed stage's wall seconds and work units to ``<run_dir>/stage_timings.json`` (atomic).
+
+    ``machine``: :func:`machine_probe` of the machine that ran it, kept once per file (the latest).
+    """
     path = run_dir / TIMINGS_FILE
     timings = _read_json(path) or {}
     timings[work.stage] = {**asdict(work), "seconds": round(seconds, 3), "profile": profile}
     timings[work.stage].pop("lines", None)
+    if machine is not None:
+        timings[MACHINE_ENTRY] = machine
     atomic.write_json(path, timings, indent=2, sort_keys=True)
+
+
+def machine_probe(device: str = "cpu") -> dict[str, Any]:
+    """A few seconds of the stages' own kind of work on ``device``, to scale timings measured elsewhere.
+
+    A 4-layer, 384-wide BERT (the size of the cpu profile's stand-in without its vocabulary) built from a config,
+    never loaded: seconds per bf16-autocast training step of 16 x 64 tokens and per encoding of 64 x 64 tokens,
+    best of three after a warm-up; plus the CPU kernels that ran (bf16 results depend on them).
+    """
+    import time
+
+    import torch
+    from transformers import BertConfig, BertModel
+
+    from mwalign.devices import autocast, autocast_dtype, cpu_capability
+
+    torch.manual_seed(0)
+    config = BertConfig(vocab_size=1000, hidden_size=384, num_hidden_layers=4, num_attention_heads=12,
+                        intermediate_size=1536, max_position_embeddings=128)
+    config._attn_implementation = "eager"  # as the cpu profile trains
+    model = BertModel(config).to(device)
+    dtype = autocast_dtype(device, "bf16")
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
+
+    def best(run, repeats: int = 3) -> float:
+        run()
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            run()
+            if torch.device(device).type == "cuda":
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    def step() -> None:
+        ids = torch.randint(0, 1000, (16, 64), device=device)
+        with autocast(device, dtype):
+            loss = model(input_ids=ids).last_hidden_state.float().pow(2).mean()
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    def encode() -> None:
+        ids = torch.randint(0, 1000, (64, 64), device=device)
+        with torch.inference_mode(), autocast(device, dtype):
+            model(input_ids=ids)
+
+    model.train()
+    train_s = best(step)
+    model.eval()
+    encode_s = best(encode)
+    return {"probe_train_step_s": round(train_s, 4), "probe_encode_s": round(encode_s, 4), "dtype": dtype,
+            "threads": torch.get_num_threads(), "cpu_kernels": cpu_capability(), "device": str(device)}
+
+
+def recorded_machine(run_dir: Path) -> dict | None:
+    """The probe a run folder's timings already hold when it was taken on this machine's kind of kernels (a run
+    folder probes once; the few seconds are not spent again on every later stage or rerun)."""
+    from mwalign.devices import cpu_capability
+
+    machine = (_read_json(Path(run_dir) / TIMINGS_FILE) or {}).get(MACHINE_ENTRY)
+    if isinstance(machine, dict) and machine.get("cpu_kernels") == cpu_capability() and probe_seconds(machine):
+        return machine
+    return None
+
+
+def probe_seconds(machine: dict | None) -> float | None:
+    """One number per probe: its training step plus its encoding (None when no probe was recorded)."""
+    if not machine or "probe_train_step_s" not in machine:
+        return None
+    return float(machine["probe_train_step_s"]) + float(machine["probe_encode_s"])
+
+
+def committed_costs(cfg: RunConfig, book_root: Path | None = None) -> tuple[dict[tuple[str, str], dict], str, dict | None]:
+    """Seconds per unit from the committed book for ``cfg``'s profile, where it came from, and its machine probe.
+
+    ``artifacts/<profile>/stage_timings.json`` first (a committed run's own timings); else each executed chapter's
+    papermill duration over the work :func:`plan_work` counts for the profile the chapter was executed with (without
+    a run folder, as on a fresh clone). Empty when the committed book is of another profile.
+    """
+    root = book_root or REPO_ROOT
+    committed = root / "artifacts" / cfg.name / TIMINGS_FILE
+    if committed.is_file():
+        timings = _read_json(committed) or {}
+        costs = {(stage, e["cost_key"]): {"per_unit": e["seconds"] / e["units"], "profile": e.get("profile", "?")}
+                 for stage, e in timings.items()
+                 if stage != MACHINE_ENTRY and isinstance(e, dict) and e.get("units", 0) > 0 and "seconds" in e}
+        return costs, f"the committed run's timings (artifacts/{cfg.name}/{TIMINGS_FILE})", timings.get(MACHINE_ENTRY)
+    chapters = {}
+    for chapter in sorted((root / CHAPTERS_SUBDIR).glob("*.ipynb")):
+        meta = (_read_json(chapter) or {}).get("metadata", {})
+        mine, duration = meta.get("mwalign", {}), meta.get("papermill", {}).get("duration")
+        parameters = mine.get("parameters", {})
+        if duration and mine.get("stage") and not parameters.get("overrides"):
+            chapters[mine["stage"]] = (parameters.get("profile", ""), float(duration))
+    profiles = {profile for profile, _ in chapters.values()}
+    if len(profiles) != 1:
+        return {}, "", None
+    (profile,) = profiles
+    try:
+        if resolve_profile(profile) != resolve_profile(cfg.name):
+            return {}, "", None
+    except (OSError, ValueError):
+        return {}, "", None
+    from mwalign.config import load_config
+
+    recorded = load_config(profile)
+    work = {item.stage: item for item in plan_work(recorded, root / "runs" / ".no-run-folder")}
+    costs = {(stage, work[stage].cost_key): {"per_unit": seconds / work[stage].units, "profile": recorded.name}
+             for stage, (_, seconds) in chapters.items() if stage in work and work[stage].units > 0}
+    return costs, "the committed chapters' recorded durations (papermill) over this plan's work units", None
 
 
 def measured_costs(runs_root: Path | None = None, extra: list[Path] = ()) -> dict[tuple[str, str], dict]:
@@ -275,26 +400,66 @@ def measured_costs(runs_root: Path | None = None, extra: list[Path] = ()) -> dic
         for stage, entry in (_read_json(path) or {}).items():
             if isinstance(entry, dict) and entry.get("units", 0) > 0 and "seconds" in entry:
                 costs[(stage, entry["cost_key"])] = {"per_unit": entry["seconds"] / entry["units"],
-                                                     "profile": entry.get("profile", "?")}
+                                                     "profile": entry.get("profile", "?"), "own": True}
     return costs
 
 
-def format_plan(cfg: RunConfig, work: list[StageWork], costs: dict[tuple[str, str], dict]) -> str:
-    """The plan as text: per stage its breakdown and the expected minutes where a cost is measured."""
+@dataclass
+class Estimate:
+    """Per-unit costs for a plan and what they rest on."""
+
+    costs: dict[tuple[str, str], dict]
+    origin: str = "measured on this machine"
+    scale: float = 1.0  # multiplies every cost: this machine's probe seconds over the recording machine's
+    note: str = ""
+
+
+def estimate_costs(cfg: RunConfig, work: list[StageWork], run_dir: Path, *, book_root: Path | None = None,
+                   runs_root: Path | None = None, probe=machine_probe) -> Estimate:
+    """This machine's measurements where they cover the plan; else the committed book's, scaled by a probe."""
+    own = measured_costs(runs_root, extra=[run_dir])
+    if all((item.stage, item.cost_key) in own for item in work):
+        return Estimate(own)
+    committed, origin, machine = committed_costs(cfg, book_root)
+    if not any((item.stage, item.cost_key) in committed for item in work if (item.stage, item.cost_key) not in own):
+        return Estimate(own)
+    reference = probe_seconds(machine)
+    if reference is None:
+        scale, note = 1.0, "unscaled: the recording machine left no speed probe, so this machine is taken as its equal"
+    else:
+        here = probe(cfg_device(cfg))
+        scale = probe_seconds(here) / reference
+        note = (f"scaled by {scale:.2f} = this machine's probe ({probe_seconds(here):.2f} s, {here['cpu_kernels']}) / "
+                f"the recording machine's ({reference:.2f} s, {machine.get('cpu_kernels', '?')})")
+    merged = {**committed, **own}  # this machine's own measurements win where it has them
+    return Estimate(merged, f"estimate from {origin}" + (" and this machine's runs" if own else ""), scale, note)
+
+
+def cfg_device(cfg: RunConfig) -> str:
     from mwalign.devices import resolve_device
 
+    return str(resolve_device(cfg.device))
+
+
+def format_plan(cfg: RunConfig, work: list[StageWork], estimate: Estimate | dict[tuple[str, str], dict]) -> str:
+    """The plan as text: per stage its breakdown and the expected minutes where a cost is known."""
+    from mwalign.devices import resolve_device
+
+    if not isinstance(estimate, Estimate):
+        estimate = Estimate(estimate)
     where = f"device {cfg.device} = {resolve_device(cfg.device)} here"
     out, total, complete = [f"plan for profile {cfg.name} ({where}); nothing is run"], 0.0, True
     for item in work:
-        cost = costs.get((item.stage, item.cost_key))
+        cost = estimate.costs.get((item.stage, item.cost_key))
         if cost is None:
-            estimate, complete = "no measurement on this machine", False
+            line, complete = "no measurement on this machine", False
         else:
-            minutes = item.units * cost["per_unit"] / 60
+            per_unit = cost["per_unit"] * (1.0 if cost.get("own") else estimate.scale)
+            minutes = item.units * per_unit / 60
             total += minutes
-            estimate = (f"~{minutes:.1f} min ({cost['per_unit']:.3g} s per {item.unit[:-1]}, "
-                        f"measured with profile {cost['profile']})")
-        out.append(f"{item.stage}: {item.units} {item.unit} [{item.cost_key}]: {estimate}")
+            line = f"~{minutes:.1f} min ({per_unit:.3g} s per {item.unit[:-1]}, with profile {cost['profile']})"
+        out.append(f"{item.stage}: {item.units} {item.unit} [{item.cost_key}]: {line}")
         out += [f"    {line}" for line in item.lines]
-    out.append(f"total: ~{total:.1f} min" + ("" if complete else " for the measured stages only"))
+    out.append(f"total: ~{total:.1f} min" + ("" if complete else " for the measured stages only")
+               + f"; {estimate.origin}" + (f" ({estimate.note})" if estimate.note else ""))
     return "\n".join(out)

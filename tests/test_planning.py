@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from mwalign import cli, planning
-from mwalign.config import RunConfig, load_config
+from mwalign.config import REPO_ROOT, RunConfig, load_config
 from mwalign.training.data import RootBatchSampler
 
 
@@ -97,10 +97,10 @@ def test_recorded_timings_turn_into_expected_minutes(tmp_path):
     text = planning.format_plan(cfg, [planning.StageWork("data", "sentences", 30, "backend=apertium"),
                                       planning.StageWork("train", "steps", 5, "models=x")], costs)
     # Then its minutes use the measured seconds per sentence; a stage without a measurement says so
-    assert "data: 30 sentences [backend=apertium]: ~1.0 min (2 s per sentence, measured with profile other-profile)" \
+    assert "data: 30 sentences [backend=apertium]: ~1.0 min (2 s per sentence, with profile other-profile)" \
         in text, text
     assert "train: 5 steps [models=x]: no measurement on this machine" in text
-    assert "total: ~1.0 min for the measured stages only" in text
+    assert "total: ~1.0 min for the measured stages only; measured on this machine" in text
 
 
 def test_run_records_each_stages_seconds_and_units_and_prints_minutes(tmp_path, monkeypatch):
@@ -117,7 +117,8 @@ def test_run_records_each_stages_seconds_and_units_and_prints_minutes(tmp_path, 
     # Then stage_timings.json holds both stages' seconds and the units plan counts, and the log gives minutes
     timings = planning._read_json(tmp_path / "run" / planning.TIMINGS_FILE)
     planned = {w.stage: w for w in planning.plan_work(cfg, tmp_path / "run")}
-    assert set(timings) == {"data", "train"}
+    assert set(timings) == {"data", "train", planning.MACHINE_ENTRY}
+    assert timings[planning.MACHINE_ENTRY]["probe_train_step_s"] > 0, "the run probed the machine once"
     for stage in ("data", "train"):
         assert timings[stage]["units"] == planned[stage].units > 0 and timings[stage]["seconds"] >= 0
         assert timings[stage]["cost_key"] == planned[stage].cost_key and timings[stage]["profile"] == "smoke"
@@ -147,3 +148,46 @@ def test_plan_counts_scaling_controls_and_the_temperature_grid(tmp_path):
     assert grid_steps and all(0 < steps <= 3 for steps in grid_steps), train.lines  # temperature_grid_steps caps
     # And evaluation counts base + 4 headline + 4 half-size models, and the control's base + 2
     assert evaluate.units == (1 + 4 + 4 + 3) * len(cfg.evaluation.tasks)
+
+
+def _reproducing_total() -> float:
+    """The measured minutes from nothing of the run that made the committed chapters (book/reproducing.md)."""
+    import re
+
+    text = (REPO_ROOT / "book" / "reproducing.md").read_text(encoding="utf-8")
+    totals = [float(m) for m in re.findall(r"\*\*([0-9.]+)\*\* \(peak RSS", text)]
+    return totals[-1]  # the last column: the run whose chapters are committed
+
+
+def test_a_fresh_clone_plans_the_cpu_profile_from_the_committed_book(tmp_path, capsys):
+    # Given no run folder and no measurements of this machine (a fresh clone)
+    cfg = load_config("cpu")
+    work = planning.plan_work(cfg, tmp_path / "run")
+    estimate = planning.estimate_costs(cfg, work, tmp_path / "run", runs_root=tmp_path / "runs",
+                                       probe=lambda device: pytest.fail("nothing to scale against: no probe"))
+    text = planning.format_plan(cfg, work, estimate)
+    # Then every stage has minutes from the committed chapters' recorded durations, and the plan says so
+    assert "no measurement" not in text, text
+    total = float(text.rsplit("total: ~", 1)[1].split(" min")[0])
+    assert "the committed chapters' recorded durations" in text and "unscaled" in text
+    # And the total is within a factor of 2 of the minutes that run measured from nothing (the Reproducing page)
+    assert _reproducing_total() / 2 <= total <= 2 * _reproducing_total(), (total, _reproducing_total())
+
+
+def test_committed_timings_with_a_probe_are_scaled_to_this_machine(tmp_path):
+    # Given a committed run's timings (train: 100 steps in 600 s) made on a machine whose probe took 1 s
+    cfg = load_config("smoke")
+    book = tmp_path / "book"
+    committed = book / "artifacts" / "smoke"
+    planning.record_stage_timing(committed, planning.StageWork("train", "steps", 100, "models=tiny-xlmr"), 600.0,
+                                 "smoke", {"probe_train_step_s": 0.8, "probe_encode_s": 0.2, "cpu_kernels": "AVX512"})
+    work = [planning.StageWork("train", "steps", 50, "models=tiny-xlmr")]
+    # When this machine's probe takes 2 s (half as fast)
+    probe = {"probe_train_step_s": 1.5, "probe_encode_s": 0.5, "cpu_kernels": "AVX2"}
+    estimate = planning.estimate_costs(cfg, work, tmp_path / "run", book_root=book, runs_root=tmp_path / "runs",
+                                       probe=lambda device: probe)
+    text = planning.format_plan(cfg, work, estimate)
+    # Then 50 steps take twice the committed 300 s, and the plan says from what
+    assert "train: 50 steps [models=tiny-xlmr]: ~10.0 min (12 s per step" in text, text
+    assert "estimate from the committed run's timings (artifacts/smoke/stage_timings.json)" in text
+    assert "scaled by 2.00 = this machine's probe (2.00 s, AVX2) / the recording machine's (1.00 s, AVX512)" in text

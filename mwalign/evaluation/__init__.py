@@ -7,6 +7,7 @@ does not import mteb.
 from mwalign.evaluation.tasks import TASK_NAMES, check_task_names, get_task, task_class
 from mwalign.lazy import exports
 
-_EXPORTS = {"ModelEntry": "stage", "evaluate": "stage", "run_evaluation_stage": "stage"}
+_EXPORTS = {"ModelEntry": "stage", "evaluate": "stage", "evaluate_with_profile": "stage", "run_evaluation_stage": "stage",
+            "seen_languages_of": "stage", "training_sentences": "stage"}
 __all__ = sorted(["TASK_NAMES", "check_task_names", "get_task", "task_class", *_EXPORTS])
 __getattr__ = exports(__name__, _EXPORTS)

@@ -36,11 +36,13 @@ def subset_languages(task: AbsTask, subset: str) -> list[str]:
     return [canonical(tag) for tag in task.metadata.hf_subsets_to_langscripts[subset]]
 
 
-def select_subsets(task: AbsTask, langs: list[str], *, strict: bool) -> list[str]:
+def select_subsets(task: AbsTask, langs: list[str], *, strict: bool, where: str = "evaluation.langs",
+                   allow_empty: bool = False) -> list[str]:
     """Subsets whose languages all lie in ``langs`` plus English (the pivot) and touch ``langs``.
 
     ``strict``: every requested language must occur in the task (an explicit
-    ``evaluation.langs``); otherwise the task keeps whatever it covers.
+    ``evaluation.langs``); otherwise the task keeps whatever it covers. ``allow_empty``: a task without any
+    such subset gives ``[]`` (the caller skips it) instead of an error. ``where`` names the setting in messages.
     """
     wanted = set(langs)
     keep = []
@@ -52,12 +54,15 @@ def select_subsets(task: AbsTask, langs: list[str], *, strict: bool) -> list[str
     absent = [code for code in langs if code not in covered]
     name = task.metadata.name
     if strict and absent:
-        raise ValueError(
-            f"evaluation.langs: {', '.join(absent)} not in task {name}; drop them or leave evaluation.langs unset"
-        )
-    if not keep:
-        raise ValueError(f"evaluation.langs: task {name} has no subset in languages {sorted(wanted)}")
+        raise ValueError(f"{where}: {', '.join(absent)} not in task {name}; drop them or leave {where} unset")
+    if not keep and not allow_empty:
+        raise ValueError(f"{where}: task {name} has no subset in languages {sorted(wanted)}")
     return keep
+
+
+def covered_languages(task: AbsTask) -> set[str]:
+    """The languages of a task's selected subsets."""
+    return {code for subset in task.hf_subsets for code in subset_languages(task, subset)}
 
 
 def group_of(codes: list[str], seen: set[str]) -> str:

@@ -23,7 +23,7 @@ import datasets
 import mteb
 import pandas as pd
 from mteb.abstasks.abstask import AbsTask
-from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
@@ -58,19 +58,32 @@ class ModelEntry:
 
 
 def select_tasks(
-    names: list[str], langs: list[str] | None, *, strict: bool, exclude_sentences: frozenset[str] = frozenset()
+    names: list[str], langs: list[str] | None, *, strict: bool, exclude_sentences: frozenset[str] = frozenset(),
+    per_task: bool = False, where: str = "evaluation.langs",
 ) -> list[AbsTask]:
     """Instantiate tasks and restrict their subsets to ``langs`` (None: all); no data is read yet.
 
-    ``exclude_sentences``: training sentences, for the NTREX tasks: ``NTREXBitextMining`` refuses to score
-    documents that contain one, ``NTREXBitextMining.mwalign-clean`` drops them (and records which rows it kept).
+    ``per_task``: ``langs`` apply to each task as far as it has them; a task with none of them is left out, and
+    only a language that no task has is an error (``where`` names the setting). ``exclude_sentences``: training
+    sentences, for the NTREX tasks: ``NTREXBitextMining`` refuses to score documents that contain one,
+    ``NTREXBitextMining.mwalign-clean`` drops them (and records which rows it kept).
     """
-    tasks = [get_task(name) for name in names]
-    for task in tasks:
+    tasks = []
+    for task in (get_task(name) for name in names):
         if langs is not None:
-            task.hf_subsets = eval_languages.select_subsets(task, langs, strict=strict)
+            task.hf_subsets = eval_languages.select_subsets(task, langs, strict=strict and not per_task, where=where,
+                                                            allow_empty=per_task)
+            if not task.hf_subsets:
+                logger.info("%s: no subset in %s; not scored", task.metadata.name, ", ".join(langs))
+                continue
         if hasattr(task, "exclude_sentences"):
             task.exclude_sentences = exclude_sentences
+        tasks.append(task)
+    if per_task and langs is not None:
+        covered = set().union(*(eval_languages.covered_languages(t) for t in tasks))
+        absent = [code for code in langs if code not in covered and code != "eng"]
+        if absent or not tasks:
+            raise ValueError(f"{where}: {', '.join(absent or langs)} in none of the tasks {', '.join(names)}")
     return tasks
 
 
@@ -88,6 +101,7 @@ def evaluate(
     prompts: dict[str, str] | None = None,
     embedding_cache: Path | None = None,
     strict_langs: bool = True,
+    per_task_langs: bool = False,
     exclude_sentences: frozenset[str] = frozenset(),
     device: str = "auto",
     encode_all_first: bool = False,
@@ -97,13 +111,15 @@ def evaluate(
     ``models`` maps a label to a sentence-transformers folder, a local model
     name or a hub id. Results go to an ``mteb.ResultCache`` at ``results_dir``
     and embeddings to ``embedding_cache`` (default ``results_dir/embeddings-<evaluate code key>.sqlite``).
-    ``seen_languages`` (None: English only) decides the seen/unseen group. ``encode_all_first``: encode every
+    ``seen_languages`` (None: English only) decides the seen/unseen group. ``per_task_langs``: see
+    :func:`select_tasks`. ``encode_all_first``: encode every
     distinct text of all tasks in one length-sorted pass into the embedding cache before mteb scores them.
     """
     if langs is not None:
         mw_languages.validate_codes(langs, where="langs")
     entries = [ModelEntry(k, v) for k, v in models.items()] if isinstance(models, dict) else list(models)
-    task_objs = select_tasks(tasks, langs, strict=strict_langs and langs is not None, exclude_sentences=exclude_sentences)
+    task_objs = select_tasks(tasks, langs, strict=strict_langs and langs is not None, exclude_sentences=exclude_sentences,
+                             per_task=per_task_langs, where="--langs" if per_task_langs else "evaluation.langs")
     resolved = {entry.label: resolve_model(entry.spec) for entry in entries}
     for task in task_objs:  # read and check every data file once, before any encoding; shared by all models
         task.load_data()
@@ -149,10 +165,12 @@ def _evaluate_one(
         if not exact_scores_path(task.metadata.name, predictions_dir).is_file():
             result_cache.get_task_result_path(task.metadata.name, meta).unlink(missing_ok=True)
     task_results, start, encoding_before = [], time.perf_counter(), encoder.encode_seconds + encoder.load_seconds
+    convergence = 0
     for task in tasks:  # one task per call, so the bar can name it
         if progress is not None:
             progress.set_postfix_str(f"{entry.label} | {task.metadata.name}")
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)  # every one is counted, none printed
             # mteb's bitext evaluator copies a tensor through torch.tensor(); harmless, once per subset
             warnings.filterwarnings("ignore", message="To copy construct from a tensor", category=UserWarning)
             # mteb's classification scores macro precision with sklearn's default zero_division (a label never
@@ -168,6 +186,7 @@ def _evaluate_one(
                 show_progress_bar=False,
                 co2_tracker=False,
             )
+        convergence += _rewarn_others(caught)
         task_results.extend(result.task_results)
         if progress is not None:
             progress.update(1)
@@ -180,12 +199,26 @@ def _evaluate_one(
         keep_exact_scores(task_result, predictions_dir)
         rows.extend(tidy_rows(task, task_result, predictions_dir, seen=seen, bootstrap=bootstrap))
     # one line per model: where its evaluation went (bench/bench_eval_model.py reads it)
-    logger.info("%s: loaded in %.1fs, encoded %d texts in %.1fs, mteb scored in %.1fs, intervals in %.1fs",
+    logger.info("%s: loaded in %.1fs, encoded %d texts in %.1fs, mteb scored in %.1fs, intervals in %.1fs%s",
                 entry.label, encoder.load_seconds, encoder.texts_encoded, encoder.encode_seconds, scoring,
-                time.perf_counter() - start)
+                time.perf_counter() - start,
+                f"; {convergence} classifier fits stopped at their iteration limit (sklearn ConvergenceWarning)"
+                if convergence else "")
     frame = pd.DataFrame(rows)
     provenance = {"model": entry.label, "base": entry.base, "method": entry.method, "seed": entry.seed}
     return frame.assign(**provenance, dtype=encoder.dtype)
+
+
+def _rewarn_others(caught: list[warnings.WarningMessage]) -> int:
+    """Show again every recorded warning but sklearn's convergence notices (mteb's logistic regression fits run to
+    their iteration limit on weak embeddings: a fact of the classifier, nothing a reader can act on); count those."""
+    convergence = 0
+    for message in caught:
+        if issubclass(message.category, ConvergenceWarning):
+            convergence += 1
+        else:
+            warnings.warn_explicit(message.message, message.category, message.filename, message.lineno)
+    return convergence
 
 
 TEXT_COLUMNS = ("text", "sentence1", "sentence2")
@@ -296,42 +329,62 @@ def training_sentences(run_dir: Path) -> frozenset[str]:
     return frozenset(str(s).strip() for s in pd.read_parquet(path, columns=["eng"])["eng"].dropna())
 
 
-def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
-    """Stage 04: every model of ``models/index.json`` on ``cfg.evaluation.tasks``; writes ``results/scores.parquet``."""
-    run_dir = Path(run_dir)
+def seen_languages_of(cfg: Any, run_dir: Path) -> list[str]:
+    """The languages a profile trains on: the run's corpus manifest when there is one, else English + the pool."""
+    path = Path(run_dir) / "corpus" / "manifest.json"
+    manifest = read_json(path, "corpus manifest") if path.is_file() else {}
+    return list(manifest.get("seen_languages") or ["eng", *manifest.get("pool", cfg.corpus.pool)])
+
+
+def evaluate_with_profile(cfg: Any, entries: list[ModelEntry], results_dir: Path, *, seen: list[str],
+                          exclude: frozenset[str] = frozenset(), tasks: list[str] | None = None,
+                          langs: list[str] | None = None) -> pd.DataFrame:
+    """``entries`` scored with the profile's evaluation settings, as the evaluate stage scores a run's models.
+
+    Max length, dtype, batch, bootstrap, prompts, device and the seen/unseen groups are the profile's. Tasks: the
+    profile's (per role, ``evaluation.role_tasks``) unless ``tasks`` is given. Languages: ``evaluation.langs``, else
+    the seen languages plus ``evaluation.unseen``, each task keeping the subsets it has; an explicit ``langs``
+    applies per task the same way, and only a language that no task has is an error.
+    """
     ev = cfg.evaluation
-    manifest = read_json(run_dir / "corpus" / "manifest.json", "corpus manifest")
-    seen = list(manifest.get("seen_languages") or ["eng", *manifest.get("pool", [])])
-    entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index"), run_dir)
-    langs = ev.langs if ev.langs is not None else list(dict.fromkeys([*seen, *ev.unseen]))
-    discard_results_of_other_code(run_dir / "results")
+    profile_langs = ev.langs if ev.langs is not None else list(dict.fromkeys([*seen, *ev.unseen]))
     by_tasks: dict[tuple[str, ...], list[ModelEntry]] = {}
     for entry in entries:  # a role may have its own task list (evaluation.role_tasks)
-        by_tasks.setdefault(tuple(ev.role_tasks.get(entry.role, ev.tasks)), []).append(entry)
-    exclude = training_sentences(run_dir)
+        by_tasks.setdefault(tuple(tasks or ev.role_tasks.get(entry.role, ev.tasks)), []).append(entry)
     frames = [
         evaluate(
             group,
-            list(tasks),
-            langs,
-            results_dir=run_dir / "results",
+            list(names),
+            langs if langs is not None else profile_langs,
+            results_dir=results_dir,
             seen_languages=seen,
             batch_size=ev.batch_size,
             max_seq_length=ev.max_seq_length,
             dtype=ev.dtype,
             bootstrap=ev.bootstrap,
             prompts=ev.prompts,
-            strict_langs=ev.langs is not None,
+            strict_langs=langs is None and ev.langs is not None,
+            per_task_langs=langs is not None,
             exclude_sentences=exclude,
             device=getattr(cfg, "device", "auto"),
             encode_all_first=ev.encode_all_first,
         )
-        for tasks, group in by_tasks.items()
+        for names, group in by_tasks.items()
     ]
-    scores = pd.concat(frames, ignore_index=True)
+    return pd.concat(frames, ignore_index=True)
+
+
+def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
+    """Stage 04: every model of ``models/index.json`` on ``cfg.evaluation.tasks``; writes ``results/scores.parquet``."""
+    run_dir = Path(run_dir)
+    read_json(run_dir / "corpus" / "manifest.json", "corpus manifest")  # the corpus stage ran
+    seen = seen_languages_of(cfg, run_dir)
+    entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index"), run_dir)
+    discard_results_of_other_code(run_dir / "results")
+    scores = evaluate_with_profile(cfg, entries, run_dir / "results", seen=seen, exclude=training_sentences(run_dir))
     write_parquet(scores, run_dir / "results" / "scores.parquet")
-    if ev.base_alignment is not None:
-        run_base_alignment(ev, run_dir, device=getattr(cfg, "device", "auto"))
+    if cfg.evaluation.base_alignment is not None:
+        run_base_alignment(cfg.evaluation, run_dir, device=getattr(cfg, "device", "auto"))
     return scores
 
 

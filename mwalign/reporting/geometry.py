@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mwalign import languages, models
+from mwalign import atomic, languages, models
 from mwalign.corpus.backends.reference import ntrex_file, ntrex_lines
 from mwalign.devices import autocast, autocast_dtype
 
@@ -25,8 +25,12 @@ FIRST_LINE = 1000  # a block of NTREX lines away from the ones chapter 01 transl
 @dataclass
 class Geometry:
     languages: list[str]
-    embeddings: dict[str, dict[str, np.ndarray]]  # model label -> language -> (n, d), unit length
+    retrieval: dict[str, pd.DataFrame]  # model label -> language x language retrieval accuracy (0-1)
+    probe: dict[str, float]  # model label -> language-probe accuracy (0-1)
     labels: dict[str, str]  # model label -> method
+
+
+CACHE = Path("results") / "geometry.json"  # the measured views, so the chapter re-executes without the models
 
 
 def study_languages(pool: list[str], unseen: list[str]) -> list[str]:
@@ -37,21 +41,64 @@ def study_languages(pool: list[str], unseen: list[str]) -> list[str]:
 
 def load_data(run_dir: Path, langs: list[str], *, role: str = "unaligned", n_sentences: int = 200,
               dtype: str = "bf16") -> Geometry:
-    """Embed the NTREX block with the role's base model and its first-seed bilingual and multi-way models."""
-    index = json.loads((Path(run_dir) / "models" / "index.json").read_text())
+    """Embed the NTREX block with the role's base model and its first-seed bilingual and multi-way models, and
+    measure both views.
+
+    The views are kept in ``results/geometry.json`` with what determined them (languages, lines, dtype, each
+    model's weight fingerprint) and read back while that holds; where the model folders are absent (a run folder
+    restored from committed artifacts) the recorded views are used as they are.
+    """
+    run_dir = Path(run_dir)
+    index = json.loads((run_dir / "models" / "index.json").read_text())
     order = ("base", "bilingual", "multiway")
     chosen = sorted((e for e in index if e["role"] == role and e["method"] in order and e["seed"] in (None, 0)),
                     key=lambda e: order.index(e["method"]))
+    present = all((run_dir / e["path"]).is_dir() for e in chosen)
+    key = {"languages": langs, "first_line": FIRST_LINE, "n_sentences": n_sentences, "dtype": dtype,
+           "models": {e["label"]: models.fingerprint(run_dir / e["path"]) if present else None for e in chosen}}
+    cached = _read_cache(run_dir / CACHE)
+    if cached and _key_holds(cached["key"], key):
+        return _from_json(cached)
     texts = {lang: list(ntrex_lines(lang)[FIRST_LINE:FIRST_LINE + n_sentences]) for lang in langs}
-    embeddings = {}
+    retrieval, probe = {}, {}
     for entry in chosen:
-        model = models.load(Path(run_dir) / entry["path"])
+        model = models.load(run_dir / entry["path"])
         with autocast(model.device, autocast_dtype(model.device, dtype)):
-            embeddings[entry["label"]] = {
-                lang: model.encode(lines, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
-                for lang, lines in texts.items()
-            }
-    return Geometry(langs, embeddings, {e["label"]: e["method"] for e in chosen})
+            vectors = {lang: model.encode(lines, batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+                       for lang, lines in texts.items()}
+        retrieval[entry["label"]] = retrieval_matrix(vectors, langs)
+        probe[entry["label"]] = language_probe(vectors)
+    geometry = Geometry(langs, retrieval, probe, {e["label"]: e["method"] for e in chosen})
+    atomic.write_json(run_dir / CACHE, _to_json(geometry, key), indent=1, sort_keys=True)
+    return geometry
+
+
+def _read_cache(path: Path) -> dict | None:
+    try:
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # absent or damaged: measured again
+    return cached if isinstance(cached, dict) and {"key", "retrieval", "probe", "labels"} <= set(cached) else None
+
+
+def _key_holds(recorded: dict, wanted: dict) -> bool:
+    """Same settings and models; fingerprints are compared where the model folders are there to fingerprint."""
+    same = {k: v for k, v in recorded.items() if k != "models"} == {k: v for k, v in wanted.items() if k != "models"}
+    if not same or list(recorded["models"]) != list(wanted["models"]):
+        return False
+    return all(new is None or recorded["models"][label] == new for label, new in wanted["models"].items())
+
+
+def _to_json(geometry: Geometry, key: dict) -> dict:
+    return {"key": key, "labels": geometry.labels, "probe": geometry.probe,
+            "retrieval": {label: matrix.to_numpy().tolist() for label, matrix in geometry.retrieval.items()}}
+
+
+def _from_json(cached: dict) -> Geometry:
+    langs = cached["key"]["languages"]
+    retrieval = {label: pd.DataFrame(values, index=pd.Index(langs, name="source"), columns=pd.Index(langs, name="target"))
+                 for label, values in cached["retrieval"].items()}
+    return Geometry(langs, retrieval, {k: float(v) for k, v in cached["probe"].items()}, cached["labels"])
 
 
 def retrieval_matrix(vectors: dict[str, np.ndarray], langs: list[str]) -> pd.DataFrame:
@@ -83,12 +130,12 @@ def language_probe(vectors: dict[str, np.ndarray], folds: int = 5) -> float:
 def summary_table(geometry: Geometry) -> pd.DataFrame:
     """Per model: mean off-diagonal retrieval accuracy, and language-probe accuracy against chance."""
     rows = []
-    for label, vectors in geometry.embeddings.items():
-        matrix = retrieval_matrix(vectors, geometry.languages).to_numpy()
+    for label, frame in geometry.retrieval.items():
+        matrix = frame.to_numpy(dtype=float)
         off_diagonal = matrix[~np.eye(len(matrix), dtype=bool)].mean()
         rows.append({"model": label, "method": geometry.labels[label],
                      "mean cross-lingual retrieval": round(off_diagonal * 100, 1),
-                     "language probe accuracy": round(language_probe(vectors) * 100, 1),
+                     "language probe accuracy": round(geometry.probe[label] * 100, 1),
                      "probe chance": round(100 / len(geometry.languages), 1)})
     return pd.DataFrame(rows)
 
@@ -97,10 +144,10 @@ def plot(geometry: Geometry):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    labels = list(geometry.embeddings)
+    labels = list(geometry.retrieval)
     fig, axes = plt.subplots(1, len(labels), figsize=(4.2 * len(labels), 3.8), squeeze=False)
     for ax, label in zip(axes[0], labels):
-        matrix = retrieval_matrix(geometry.embeddings[label], geometry.languages) * 100
+        matrix = geometry.retrieval[label].astype(float) * 100
         sns.heatmap(matrix, ax=ax, vmin=0, vmax=100, cmap="viridis", annot=True, fmt=".0f", cbar=False,
                     annot_kws={"size": 7})
         ax.set_title(geometry.labels[label])

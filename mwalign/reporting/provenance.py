@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from mwalign.config import REPO_ROOT, RUN_OUTPUTS, RunConfig, run_dir_for
+from mwalign.devices import cpu_capability
 from mwalign.versioning import package_versions as _package_versions
 
 
@@ -53,7 +54,7 @@ def exclusion_missing(run_dir: Path) -> bool:
 
 
 def provenance(cfg: RunConfig, run_dir: Path, *, dtype: str | None = None) -> str:
-    """One Markdown line: profile, parameter hash, corpus hash, commit, versions, dtype."""
+    """One Markdown line: profile, parameter hash, corpus hash, commit, versions, dtype and the CPU kernels."""
     params = cfg.section_hash("corpus", "training", "me5", "evaluation")
     parts = [
         f"profile `{cfg.name}`",
@@ -65,6 +66,7 @@ def provenance(cfg: RunConfig, run_dir: Path, *, dtype: str | None = None) -> st
     ]
     if dtype:
         parts.append(f"dtype {dtype}")
+    parts.append(f"CPU kernels {cpu_capability()}")  # bf16 results move in their last bits between CPU families
     return "*Provenance:* " + "; ".join(parts) + "."
 
 

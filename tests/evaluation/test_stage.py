@@ -8,7 +8,7 @@ import warnings
 
 import pandas as pd
 import pytest
-from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.exceptions import ConvergenceWarning, UndefinedMetricWarning
 
 from mwalign.config import RunConfig
 from mwalign.evaluation import evaluate, run_evaluation_stage
@@ -211,7 +211,7 @@ def test_classification_of_a_model_that_never_predicts_a_label_warns_nothing(rea
     # Then it scores, and no UndefinedMetricWarning reaches the caller (a chapter's output cell)
     assert set(scores["task"]) == {"SIB200Classification"} and scores["score"].between(0, 1).all()
     assert (scores["score"] > 0).all(), "every split must be scored"
-    leaked = [str(w.message)[:60] for w in caught if issubclass(w.category, UndefinedMetricWarning)]
+    leaked = [str(w.message)[:60] for w in caught if issubclass(w.category, (UndefinedMetricWarning, ConvergenceWarning))]
     assert not leaked, f"sklearn warnings leaked: {leaked[:2]}"
 
 
@@ -221,7 +221,8 @@ def test_each_model_logs_where_its_evaluation_went(tiny_mirror, tiny_model, tmp_
         caplog.clear()
         evaluate({"tiny": tiny_model}, ["Tatoeba"], ["spa", "fra", "deu"], results_dir=tmp_path / "r", bootstrap=20)
         (record,) = [r for r in caplog.records if "mteb scored in" in r.msg]
-        return dict(zip(["label", "load", "texts", "encoding", "scoring", "intervals"], record.args, strict=True))
+        return dict(zip(["label", "load", "texts", "encoding", "scoring", "intervals", "convergence"], record.args,
+                        strict=True))
 
     caplog.set_level("INFO", logger="mwalign.evaluation.stage")
     cold, warm = run(), run()

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import numpy as np
+import json
+import shutil
 
+import numpy as np
+import pytest
+
+from mwalign.corpus.backends.reference import ntrex_file
 from mwalign.reporting import geometry
+from tests.evaluation.conftest import build_tiny_encoder
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
@@ -29,3 +35,36 @@ def test_probe_separates_languages_only_when_they_are_separable():
     # Then the probe finds the language in the first and is near chance (1/3) in the second
     assert geometry.language_probe(separable) > 0.95
     assert geometry.language_probe(aligned) < 0.6
+
+
+def _run_with_three_models(tmp_path):
+    run = tmp_path / "run"
+    index = []
+    for seed, method in enumerate(("base", "bilingual", "multiway")):
+        label = f"tiny-{method}"
+        shutil.copytree(build_tiny_encoder(tmp_path / f"src{seed}", seed=seed), run / "models" / label)
+        index.append({"label": label, "path": f"models/{label}", "role": "unaligned", "method": method,
+                      "seed": None if method == "base" else 0})
+    (run / "models" / "index.json").write_text(json.dumps(index))
+    return run
+
+
+def test_measured_views_are_kept_and_serve_a_run_folder_without_its_models(tmp_path, monkeypatch):
+    if not ntrex_file("spa").is_file():
+        pytest.skip("the NTREX-128 mirror is absent")
+    # Given a run folder with a base, a bilingual and a multi-way model, measured once
+    run = _run_with_three_models(tmp_path)
+    first = geometry.load_data(run, ["eng", "spa"], n_sentences=20, dtype="fp32")
+    assert (run / geometry.CACHE).is_file()
+    # When it is read again with no way to load a model, and again after the model folders are gone
+    monkeypatch.setattr(geometry.models, "load", lambda *a, **k: (_ for _ in ()).throw(AssertionError("loaded")))
+    again = geometry.load_data(run, ["eng", "spa"], n_sentences=20, dtype="fp32")
+    for method in ("base", "bilingual", "multiway"):
+        shutil.rmtree(run / "models" / f"tiny-{method}")
+    without_models = geometry.load_data(run, ["eng", "spa"], n_sentences=20, dtype="fp32")
+    # Then both give the first measurement's table exactly
+    assert geometry.summary_table(again).equals(geometry.summary_table(first))
+    assert geometry.summary_table(without_models).equals(geometry.summary_table(first))
+    # And other settings are measured again, not served from the kept views
+    with pytest.raises(AssertionError, match="loaded"):
+        geometry.load_data(run, ["eng", "spa"], n_sentences=10, dtype="fp32")

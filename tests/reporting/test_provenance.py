@@ -14,7 +14,7 @@ def test_caption_carries_provenance_and_the_regenerating_command(tmp_path):
     text = caption.text(dtype="bf16")
     # Then it lists profile, parameter hash, corpus hash, commit, versions and dtype
     for part in ("profile `smoke`", f"parameters `{cfg.section_hash('corpus', 'training', 'me5', 'evaluation')}`",
-                 "corpus `none`", "commit `", "torch ", "mteb ", "dtype bf16"):
+                 "corpus `none`", "commit `", "torch ", "mteb ", "dtype bf16", "CPU kernels "):
         assert part in text, part
     # And the command reruns exactly this stage with the same parameters, pasteable into a shell
     assert text.endswith(
