@@ -55,6 +55,16 @@
       if (last) cell.classList.add("mw-row-label-edge");
       cell.style.left = left + "px";
     }
+    // The note under a wide table stays readable: as wide as the visible part of the table, and stuck there.
+    const caption = table.caption, box = table.closest(".output");
+    if (caption && box) {
+      caption.style.maxWidth = "";
+      if (table.offsetWidth > box.clientWidth + 1) {
+        caption.classList.add("mw-row-label");
+        caption.style.left = "0px";
+        caption.style.maxWidth = box.clientWidth + "px";
+      }
+    }
   }
 
   function arrange() {
@@ -71,4 +81,5 @@
   });
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", arrange);
   else arrange();
+  window.addEventListener("load", arrange); // again once fonts and images have their final sizes
 })();
