@@ -37,6 +37,56 @@ _PARAGRAPHS = "return [...document.querySelectorAll('main p, article p')].map(p 
 _STDERR_OUTPUTS = "return [...document.querySelectorAll('.output.stderr')].map(o => o.innerText.slice(0, 120));"
 _OUTPUT_TEXTS = "return [...document.querySelectorAll('.cell_output')].map(o => o.innerText);"
 _TABLE_CELLS = "return [...document.querySelectorAll('table td, table th')].map(c => c.innerText.trim());"
+# A reader's window: a laptop's, with the theme's two sidebars beside the text column (about 770 px), and a narrow
+# one, below the theme's 960 px breakpoint, where both sidebars fold away. Tables are measured at each.
+WINDOW_WIDTHS = (1280, 800)
+WINDOW_HEIGHT = 900
+# How tables sit in the text column (article.bd-article's content box), one list of findings per rule:
+# - wide_tables: a table that is not a data table (prose tables: the front page's claims, Method's deviations)
+#   and is wider than the column, so part of it is behind a scrollbar; or a data table that spills out of the page.
+# - hidden_row_labels: a data table (pandas' "dataframe") wider than its scrolling output whose row labels (the
+#   leading header cells of a row, or its first cell) leave the view when it is scrolled to its last column.
+# - default_index: a data table whose row labels are pandas' default 0, 1, 2, ... (an unnamed index).
+_LAYOUT = """
+const col = document.querySelector('article.bd-article') || document.querySelector('main') || document.body;
+const colRight = col.getBoundingClientRect().left + col.clientWidth - parseFloat(getComputedStyle(col).paddingRight);
+const name = t => [...t.querySelectorAll('th, td')].filter(c => c.offsetParent !== null).slice(0, 3)
+  .map(c => c.innerText.trim()).join(' | ').slice(0, 60);
+const scroller = t => {
+  for (let e = t.parentElement; e && e !== col; e = e.parentElement) {
+    const o = getComputedStyle(e).overflowX;
+    if ((o === 'auto' || o === 'scroll') && e.scrollWidth > e.clientWidth + 1) return e;
+  }
+  return null;
+};
+const shown = row => [...row.cells].filter(c => c.offsetParent !== null);
+const labels = row => {
+  const cells = shown(row), first = cells.findIndex(c => c.tagName === 'TD');
+  return first > 0 ? cells.slice(0, first) : cells.slice(0, 1);
+};
+const found = {wide_tables: [], hidden_row_labels: [], default_index: []};
+for (const t of col.querySelectorAll('table')) {
+  const over = Math.round(t.getBoundingClientRect().right - colRight);
+  const data = t.classList.contains('dataframe');
+  const box = data && over > 1 ? scroller(t) : null;
+  if (over > 1 && !box) found.wide_tables.push(`${name(t)}: ${over} px wider than the text column`);
+  if (box) {
+    box.scrollLeft = box.scrollWidth;
+    const view = box.getBoundingClientRect();
+    const lost = [...t.tBodies].flatMap(b => [...b.rows]).filter(row => labels(row).some(c => {
+      const r = c.getBoundingClientRect();
+      return r.left < view.left - 1 || r.right > view.right + 1;
+    }));
+    box.scrollLeft = 0;
+    if (lost.length) found.hidden_row_labels.push(`${name(t)}: ${lost.length} rows`);
+  }
+  const heads = [...t.querySelectorAll('tbody th.row_heading.level0')].filter(c => c.offsetParent !== null);
+  const named = [...t.querySelectorAll('thead th.index_name')].some(c => c.offsetParent !== null);
+  if (data && heads.length && !named && heads.every((c, i) => c.innerText.trim() === String(i)))
+    found.default_index.push(name(t));
+}
+return found;
+"""
 RAW_TEX_MARKERS = ("$$", "\\frac", "\\begin{", "\\sum", "\\mathcal")
 # A Markdown table left as text: its delimiter row (Sphinx's smartquotes turn --- into an em dash), or a line
 # of at least three pipes from edge to edge.
@@ -83,9 +133,14 @@ def inspect_page(driver, page: Path, machine_paths: tuple[str, ...] = MACHINE_PA
 
     ``paths_unchecked`` is a CSS selector of elements whose text may name a machine path (none by default).
     """
-    driver.get(page.as_uri())
-    _settle(driver)
-    math = driver.execute_async_script(_WAIT_FOR_MATH)
+    layout = {"wide_tables": [], "hidden_row_labels": [], "default_index": []}
+    for width in reversed(WINDOW_WIDTHS):  # the first width last: the other checks read the page as left there
+        driver.set_window_size(width, WINDOW_HEIGHT)
+        driver.get(page.as_uri())
+        _settle(driver)
+        math = driver.execute_async_script(_WAIT_FOR_MATH)  # typeset formulas take their room before measuring
+        for rule, found in driver.execute_script(_LAYOUT).items():
+            layout[rule] += [f"at {width} px: {item}" for item in found]
     text = driver.execute_script(_TEXT)
     published = driver.execute_script(_ALL_TEXT, paths_unchecked)
     outputs = driver.execute_script(_OUTPUT_TEXTS)
@@ -109,6 +164,7 @@ def inspect_page(driver, page: Path, machine_paths: tuple[str, ...] = MACHINE_PA
         "warnings": driver.execute_script(_STDERR_OUTPUTS) + [o[:120] for o in outputs if WARNING_TEXT.search(o)],
         "machine_paths": sorted({path for path in machine_paths if path and path in published}),
         "missing_values": sorted({c for c in driver.execute_script(_TABLE_CELLS) if MISSING_VALUE.search(c)}),
+        **layout,
     }
 
 
@@ -124,6 +180,9 @@ def problems(report: dict) -> list[str]:
         "stderr or warning output shown": report["warnings"],
         "build machine's filesystem paths published": report["machine_paths"],
         "NaN or missing-value marker in a table": report["missing_values"],
+        "table wider than the text column (a reader scrolls to see all of it)": report["wide_tables"],
+        "wide data table scrolls its row labels out of view": report["hidden_row_labels"],
+        "pandas' default row numbers shown as a table's index": report["default_index"],
     }
     return [f"{rule}: {found}" for rule, found in rules.items() if found]
 

@@ -27,6 +27,11 @@ ME5_CLAIMS = {"BitextMining": None}
 ROLE_CLAIMS = {"unaligned": PAPER_CLAIMS, "me5": ME5_CLAIMS}
 ROLE_NAMES = {"unaligned": "unaligned encoder (paper: XLM-R, mBERT)", "me5": "mE5 (already aligned)"}
 ROLE_SHORT = {"unaligned": "the unaligned encoder", "me5": "mE5"}
+# The headline's role labels, short enough for the table to fit a book's text column, and what each stands for
+# (the note under the table).
+ROLE_LABELS = {"unaligned": "unaligned", "me5": "mE5"}
+ROLE_NOTES = {"unaligned": "an encoder pretrained without sentence alignment (the paper's XLM-R and mBERT base)",
+              "me5": "an already aligned encoder (the paper's mE5)"}
 
 
 def not_scored_note(cfg: RunConfig) -> str:
@@ -164,14 +169,35 @@ def claims_table(scores: pd.DataFrame, role: str | None = "unaligned",
     return table.astype({"seeds": "Int64"}) if "seeds" in table else table  # a 'not evaluated' row keeps counts whole
 
 
+HEADLINE_COLUMNS = ["role", "task type", "model", "paper gain %", "measured gain % [95% CI]", "seeds", "verdict"]
+
+
 def headline_markdown(scores: pd.DataFrame, controls: dict[str, str] | None = None) -> str:
-    """The claims table as GitHub Markdown (the README's generated headline)."""
-    table = readable(claims_table(scores, role=None, controls=controls))
-    table["role"] = table["role"].map(ROLE_NAMES)
-    columns = ["role", "task type", "model", "paper gain %", "measured gain %", "95% CI", "seeds", "verdict"]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for _, row in table.iterrows()]
-    return "\n".join(lines)
+    """The claims table as GitHub Markdown (the front page's and the README's headline), and its note.
+
+    Short labels keep it within a book's text column: the role is one word and a control's model is marked
+    ``(control)``; the note under the table says what each role stands for in the paper and what each control
+    lacks. The measured gain and its interval share a column.
+    """
+    controls = controls or {}
+    claims = claims_table(scores, role=None, controls=controls)
+    claims = claims.reindex(columns=[*claims.columns, *(c for c in ("measured gain %", "95% CI", "seeds")
+                                                        if c not in claims)])  # every claim 'not evaluated'
+    table = readable(claims)
+    table["role"] = claims["role"].map(ROLE_LABELS)
+    labelled = {f"{base} (control: {label})": (base, label) for base, label in controls.items()}
+    shown_controls = dict(labelled[m] for m in claims["model"] if m in labelled)
+    table["model"] = [f"{labelled[m][0]} (control)" if m in labelled else m for m in claims["model"]]
+    one_seed = claims["measured gain %"].notna() & (table["95% CI"] == NOT_APPLICABLE)
+    table["measured gain % [95% CI]"] = [gain if interval == NOT_APPLICABLE else f"{gain} {interval}"
+                                         for gain, interval in zip(table["measured gain %"], table["95% CI"])]
+    lines = ["| " + " | ".join(HEADLINE_COLUMNS) + " |", "|" + "---|" * len(HEADLINE_COLUMNS)]
+    lines += ["| " + " | ".join(str(row[c]) for c in HEADLINE_COLUMNS) + " |" for _, row in table.iterrows()]
+    notes = [f"*{ROLE_LABELS[role]}*: {ROLE_NOTES[role]}" for role in ROLE_CLAIMS if (claims["role"] == role).any()]
+    notes += [f"*{base} (control)*: {label}, shown without a verdict" for base, label in shown_controls.items()]
+    notes.append("gains are relative, multi-way over bilingual training, in %"
+                 + ("; a gain without an interval is from one seed" if one_seed.any() else ""))
+    return "\n".join(lines) + "\n\n" + "; ".join(notes) + "."
 
 
 def plot_claims(scores: pd.DataFrame):

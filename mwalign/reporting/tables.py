@@ -2,7 +2,8 @@
 
 Integers print as integers (``402``, not ``402.0``), other numbers with a fixed number of decimals, and a
 cell with no value (a model not scored on a task type, an untrained base model's steps) as
-:data:`NOT_APPLICABLE`, explained by the table's note. No ``NaN`` reaches a reader.
+:data:`NOT_APPLICABLE`, explained by the table's note. No ``NaN`` reaches a reader, and neither does pandas'
+default row index (0, 1, 2, ...): a table whose rows are only numbered is shown without its index.
 """
 
 from __future__ import annotations
@@ -49,19 +50,29 @@ class ReadingTable:
 
     cells: pd.DataFrame
     note: str = ""
+    show_index: bool = True
 
     def _repr_html_(self) -> str:
         uuid = hashlib.sha256(self.cells.to_csv().encode()).hexdigest()[:8]  # stable ids: a rerun leaves no diff
         styler = Styler(self.cells, uuid=uuid, cell_ids=False).format(escape="html")
         styler = styler.set_table_attributes('class="dataframe"')
+        if not self.show_index:
+            styler = styler.hide(axis="index")
         return (styler.set_caption(html.escape(self.note)) if self.note else styler).to_html()
 
     def __repr__(self) -> str:
-        return self.cells.to_string() + (f"\n\n{self.note}" if self.note else "")
+        return self.cells.to_string(index=self.show_index) + (f"\n\n{self.note}" if self.note else "")
+
+
+def numbers_rows_only(index: pd.Index) -> bool:
+    """Whether ``index`` is pandas' default: unnamed, one level, the rows numbered 0, 1, 2, ..."""
+    return (index.nlevels == 1 and index.name is None and pd.api.types.is_integer_dtype(index)
+            and list(index) == list(range(len(index))))
 
 
 def for_reading(table: pd.DataFrame, *, decimals: int = 1, note: str = "") -> ReadingTable:
     """The table as the book shows it; ``note`` explains the marker and is kept only when a cell holds it."""
     cells = readable(table, decimals=decimals)
     shows_marker = bool((cells == NOT_APPLICABLE).to_numpy().any())
-    return ReadingTable(cells, f"{NOT_APPLICABLE} {note}" if note and shows_marker else "")
+    return ReadingTable(cells, f"{NOT_APPLICABLE} {note}" if note and shows_marker else "",
+                        show_index=not numbers_rows_only(table.index))

@@ -70,10 +70,35 @@ def test_me5_claim_has_a_direction_but_no_number():
     assert table.loc[("unaligned", "STS"), "verdict"] == "not evaluated"
     assert table.loc[("me5", "BitextMining"), "paper gain %"] == "improves markedly"
     assert table.loc[("me5", "BitextMining"), "verdict"] == "direction reproduced (no size claimed)"
-    # And the README's Markdown carries the same rows
+    # And the README's Markdown carries the same rows, the gain beside its interval
     markdown = results.headline_markdown(scores)
-    assert "| mE5 (already aligned) | BitextMining | m | improves markedly | 5.0 | [" in markdown
-    assert markdown.count("\n") == 1 + len(table)
+    rows = [line for line in markdown.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + len(table)
+    assert "| mE5 | BitextMining | m | improves markedly | 5.0 [" in markdown
+
+
+def test_headline_is_short_enough_for_the_column_and_names_the_papers_models_in_a_note():
+    # Given a three-seed encoder, a one-seed control and mE5
+    main = _scores([0.6, 0.66, 0.63], [0.5, 0.6, 0.5])
+    control = _with(_scores([0.9], [0.1]), base="minilm-en")
+    me5 = _scores([0.62, 0.63, 0.64], [0.6, 0.6, 0.6]).assign(role="me5", base="me5-small")
+    # When the headline is written
+    markdown = results.headline_markdown(pd.concat([main, control, me5]),
+                                         controls={"minilm-en": "no multilingual pretraining"})
+    table, note = markdown.split("\n\n")
+    rows = [[cell.strip() for cell in line.strip("|").split("|")] for line in table.splitlines()]
+    # Then it has seven columns (the gain and its interval in one), one-word roles and a short control label
+    assert rows[0] == results.HEADLINE_COLUMNS and len(rows[0]) == 7 and "verdict" in rows[0]
+    assert all(len(row) == 7 for row in rows), rows
+    body = {(row[0], row[1], row[2]): row for row in rows[2:]}
+    assert body[("unaligned", "BitextMining", "m")][4] == "18.7 [-1.4, 38.8]"
+    assert body[("unaligned", "BitextMining", "minilm-en (control)")][4:] == ["800.0", "1", "control, no verdict"]
+    assert body[("mE5", "BitextMining", "me5-small")][6] == "direction reproduced (no size claimed)"
+    # And no label cell is longer than the verdicts: the long words moved to the note below the table
+    assert max(len(cell) for row in rows[2:] for cell in row[:3]) <= len("minilm-en (control)")
+    # And the note names the paper's models, what the control lacks and where an interval is missing
+    assert "XLM-R and mBERT" in note and "mE5" in note and "minilm-en (control)*: no multilingual pretraining" in note
+    assert "without an interval is from one seed" in note
 
 
 def test_seed_table_and_sensitivity_table():

@@ -70,3 +70,17 @@ def test_not_scored_note_names_the_roles_scored_on_fewer_tasks():
     note = results.not_scored_note(cfg)
     assert f"mE5 on {', '.join(cfg.evaluation.role_tasks['me5'])} only" in note
     assert "evaluation.role_tasks" in note
+
+
+def test_pandas_default_row_numbers_are_not_shown_but_a_meaningful_index_is():
+    # Given a table whose rows are only numbered (pandas' default index), and the same rows indexed by model
+    numbered = pd.DataFrame({"model": ["me5-small", "minilm-en"], "gain %": [1.7, -5.4]})
+    # When both are formatted for reading
+    plain, indexed = tables.for_reading(numbered), tables.for_reading(numbered.set_index("model"))
+    # Then the numbered one shows no 0, 1 column, in HTML or text, and the indexed one keeps its model labels
+    assert "row_heading" not in plain._repr_html_() and 'class="blank' not in plain._repr_html_()
+    assert repr(plain).splitlines()[1].split() == ["me5-small", "1.7"]
+    assert '<th class="row_heading level0 row0" >me5-small</th>' in indexed._repr_html_()
+    # And an index of numbers that is not a plain count (seeds 1 and 2, or a named one) stays
+    assert tables.for_reading(numbered.set_axis([1, 2])).show_index
+    assert tables.for_reading(numbered.rename_axis("seed")).show_index
