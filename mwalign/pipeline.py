@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mwalign import artifacts, atomic, planning
+from mwalign import archive, atomic, planning
 from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
                             run_dir_for)
 from mwalign.evaluation.tasks import check_task_names
@@ -119,12 +119,12 @@ def recorded_key(book_root: Path, stage: Stage) -> str | None:
 def plan(keys: dict[str, str], run_dir: Path, book_root: Path, *, only: list[Stage], force: bool) -> list[Stage]:
     """Stages to execute: stale or forced ones, plus upstream ones whose artifacts are missing.
 
-    Files restored from committed artifacts (:mod:`mwalign.artifacts`) count as present for the reporting
+    Files restored from committed artifacts (:mod:`mwalign.archive`) count as present for the reporting
     stages only: a producing stage that another one needs still runs.
     """
     chosen = {s.name for s in only if force or recorded_key(book_root, s) != keys[s.name]}
     by_name = {s.name: s for s in STAGES}
-    restored = set(artifacts.restored_names(run_dir))
+    restored = set(archive.restored_names(run_dir))
     for stage in reversed(STAGES):
         if stage.name not in chosen:
             continue
@@ -145,10 +145,10 @@ def restore_reporting_inputs(stages: list[Stage], keys: dict[str, str], run_dir:
         return []
     if all((run_dir / out).exists() for out in next(s for s in STAGES if s.name == "evaluate").outputs):
         return []
-    source = artifacts.folder(book_root, profile)
-    restored = artifacts.restore(source, run_dir, keys)
+    source = archive.folder(book_root, profile)
+    restored = archive.restore(source, run_dir, keys)
     if restored:
-        log(f"[mwalign] {len(restored)} result files restored from {artifacts.ARTIFACTS_DIR}/{profile}/ (their stage "
+        log(f"[mwalign] {len(restored)} result files restored from {archive.ARTIFACTS_DIR}/{profile}/ (their stage "
             "keys are current), so the reporting chapters run without the models")
     return restored
 
@@ -290,12 +290,12 @@ def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, An
         log(f"[mwalign] {stage.name}: done in {seconds}s")
         outcome[stage.name] = "ran"
         if stage.name == "evaluate":  # its inputs were real (restored files never stand in for them): all is now
-            (run_path / artifacts.RESTORED).unlink(missing_ok=True)
+            (run_path / archive.RESTORED).unlink(missing_ok=True)
         if stage.name == HEADLINE_STAGE and root == REPO_ROOT:
             update_readme(root / CHAPTERS_SUBDIR / stage.notebook, REPO_ROOT / "README.md")
             log("[mwalign] README.md: headline table updated from the introduction chapter")
     if {"evaluate", *REPORTING_STAGES} & {name for name, state in outcome.items() if state == "ran"}:
-        exported = artifacts.export(run_path, root, cfg.name, keys)
+        exported = archive.export(run_path, root, cfg.name, keys)
         if exported is not None:
             log(f"[mwalign] result files for the reporting chapters kept in {exported}")
     if minutes:

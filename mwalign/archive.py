@@ -1,4 +1,4 @@
-"""Committed result artifacts: what the reporting chapters read, kept beside the book so they re-execute from a clone.
+"""The committed archive of result files (``artifacts/<profile>/``): what the reporting chapters read.
 
 A run's models, embeddings and corpus are large and stay in its run folder (``runs/<profile>/``); the reporting
 stages (chapter 05 and the front page) read only a few small files of it: the scores with their intervals, the
