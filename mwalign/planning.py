@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mwalign import atomic
+from mwalign import atomic, sqlite
 from mwalign.config import REPO_ROOT, RunConfig
 
 TIMINGS_FILE = "stage_timings.json"
@@ -94,7 +94,7 @@ def cached_counts(cache_path: Path) -> dict[tuple[str, str], int]:
     if not cache_path.is_file():
         return {}
     try:
-        with closing(sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True)) as con:  # read-only: plan writes nothing
+        with closing(sqlite.connect_read_only(cache_path)) as con:  # plan writes nothing, not even -wal/-shm files
             rows = con.execute("SELECT backend, tgt, COUNT(*) FROM translations GROUP BY backend, tgt").fetchall()
     except sqlite3.Error:
         return {}
