@@ -220,7 +220,7 @@ def run(
 ) -> dict[str, str]:
     """Execute the stages of a profile, skipping the current ones; return {stage: 'ran'|'skipped'}."""
     override_map = parse_set(overrides or [])
-    cfg = load_config(profile, override_map)  # validate before any work
+    cfg = load_config(profile, list(overrides or []))  # validate before any work; errors name the --set
     check_task_names(cfg.evaluation.tasks, cfg.evaluation.role_tasks)  # config cannot: it sits below evaluation
     stages = select_stages(only)
     run_path = run_dir_for(cfg, run_dir)
