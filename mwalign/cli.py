@@ -141,7 +141,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--only", action="append", metavar="STAGE", help="data, train, me5, evaluate, results, intro (repeatable or comma-separated)")
     run.add_argument("--force", action="store_true", help="rerun stages even if unchanged")
     run.add_argument("--no-book", action="store_true", help="do not build the book afterwards")
-    run.add_argument("--book-root", default=None, help="write executed chapters and the book here (default: the repository)")
+    run.add_argument("--book-root", default=None, help="write executed chapters, the headline and the book here "
+                     "(default: the repository for the cpu profile, the committed book's; <run dir>/book otherwise)")
     run.set_defaults(func=cmd_run)
 
     plan = sub.add_parser("plan", help="print each stage's work and expected minutes without running anything")

@@ -37,6 +37,8 @@ from mwalign.versioning import CHAPTER_VERSION, data_hash, notebook_hash, packag
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 # What a book root needs besides the executed chapters (copied when building elsewhere).
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
+# The profile whose executed chapters and README headline are committed; other profiles write elsewhere.
+BOOK_PROFILE = REPO_ROOT / "params" / "cpu.yml"
 
 
 @dataclass(frozen=True)
@@ -218,26 +220,40 @@ def run(
     build: bool = True,
     log=print,
 ) -> dict[str, str]:
-    """Execute the stages of a profile, skipping the current ones; return {stage: 'ran'|'skipped'}."""
+    """Execute the stages of a profile, skipping the current ones; return {stage: 'ran'|'skipped'}.
+
+    Everything is checked (profile, task names, run folder, the data mirror against its SHA256SUMS) and the
+    run folder's lock is taken before anything is written; the book root is prepared under the lock.
+    """
     override_map = parse_set(overrides or [])
     cfg = load_config(profile, list(overrides or []))  # validate before any work; errors name the --set
     check_task_names(cfg.evaluation.tasks, cfg.evaluation.role_tasks)  # config cannot: it sits below evaluation
     stages = select_stages(only)
     run_path = run_dir_for(cfg, run_dir)
-    root = Path(book_root).resolve() if book_root else REPO_ROOT
-    if root != REPO_ROOT:
-        prepare_book_root(root)
-    keys = stage_keys(cfg)
+    root = book_root_for(profile, run_path, book_root)
+    keys = stage_keys(cfg)  # verifies the data mirror: an altered file stops the run here, naming it
     parameters = {
         "profile": _profile_parameter(profile),
         "overrides": override_map,
         "run_dir": str(run_path) if run_dir else "",
     }
     with run_lock(run_path):
+        if root != REPO_ROOT:
+            prepare_book_root(root)
+            log(f"[mwalign] chapters go to {root} (the committed book is written only by the cpu profile "
+                "or an explicit --book-root .)")
         outcome = _execute(stages, keys, parameters, run_path, root, cfg, force=force, log=log)
     if build:
         build_book(root)
     return outcome
+
+
+def book_root_for(profile: str, run_path: Path, book_root: str | Path | None) -> Path:
+    """Where a run writes its executed chapters and headline: ``book_root`` when given; else the repository
+    for :data:`BOOK_PROFILE` (the committed book's profile), and ``<run dir>/book`` for any other profile."""
+    if book_root:
+        return Path(book_root).resolve()
+    return REPO_ROOT if resolve_profile(profile) == BOOK_PROFILE else run_path / "book"
 
 
 def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, Any], run_path: Path, root: Path,
@@ -265,6 +281,9 @@ def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, An
         if stage.name == HEADLINE_STAGE and root == REPO_ROOT:
             update_readme(root / CHAPTERS_SUBDIR / stage.notebook, REPO_ROOT / "README.md")
             log("[mwalign] README.md: headline table updated from the introduction chapter")
+        elif stage.name == HEADLINE_STAGE:
+            atomic.write_text(root / "headline.md", headline_from_chapter(root / CHAPTERS_SUBDIR / stage.notebook) + "\n")
+            log(f"[mwalign] {root / 'headline.md'}: headline table of this run (README.md is left as it is)")
     if minutes:
         log("[mwalign] minutes per stage: " + ", ".join(f"{name} {m:.1f}" for name, m in minutes.items())
             + f" (total {sum(minutes.values()):.1f}; units in {run_path / planning.TIMINGS_FILE})")

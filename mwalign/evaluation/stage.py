@@ -28,6 +28,8 @@ from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
 from mwalign import languages as mw_languages
+from mwalign.config import data_dir
+from mwalign.datafiles import verify_data
 from mwalign.evaluation import base_alignment
 from mwalign.evaluation import languages as eval_languages
 from mwalign.evaluation.embedding_cache import EmbeddingCache
@@ -100,6 +102,7 @@ def evaluate(
     ``seen_languages`` (None: English only) decides the seen/unseen group. ``encode_all_first``: encode every
     distinct text of all tasks in one length-sorted pass into the embedding cache before mteb scores them.
     """
+    verify_data(data_dir())  # the mirrored tasks read only files that match SHA256SUMS (no folder: the hub's)
     if langs is not None:
         mw_languages.validate_codes(langs, where="langs")
     entries = [ModelEntry(k, v) for k, v in models.items()] if isinstance(models, dict) else list(models)
@@ -300,6 +303,7 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
     """Stage 04: every model of ``models/index.json`` on ``cfg.evaluation.tasks``; writes ``results/scores.parquet``."""
     run_dir = Path(run_dir)
     ev = cfg.evaluation
+    verify_data(data_dir())  # before base_alignment or any task reads the mirror
     manifest = read_json(run_dir / "corpus" / "manifest.json", "corpus manifest")
     seen = list(manifest.get("seen_languages") or ["eng", *manifest.get("pool", [])])
     entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index"), run_dir)
