@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mwalign import atomic, planning
+from mwalign import atomic, kernels, planning
 from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
                             run_dir_for)
 from mwalign.evaluation.tasks import check_task_names
@@ -136,7 +136,8 @@ def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold ``<run_dir>/.mwalign.lock`` for this process; a second mwalign process on the folder is refused.
 
     An advisory ``flock``: the kernel drops it when the holder exits, even on kill -9, so a stale lock
-    cannot block later runs. Executed notebooks (child processes) do not inherit it.
+    cannot block later runs. Executed notebooks (child processes) do not inherit it. Once it is held, the
+    temporaries that an interrupted write left in the folder are removed (:func:`mwalign.atomic.remove_leftovers`).
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     handle = (run_dir / ".mwalign.lock").open("a+", encoding="utf-8")
@@ -152,6 +153,7 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")
         handle.flush()
+        atomic.remove_leftovers(run_dir)  # the folder is ours now: what an interrupted run left is debris
         yield
     finally:
         handle.close()
@@ -175,14 +177,16 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
     previous = {name: os.environ.get(name) for name in quiet}
     os.environ.update(quiet)
     try:
-        papermill.execute_notebook(
-            str(NOTEBOOKS_DIR / stage.notebook),
-            str(tmp),
-            parameters=parameters,
-            cwd=str(NOTEBOOKS_DIR),
-            kernel_name="python3",
-            progress_bar=False,
-        )
+        with kernels.private_kernel() as kernel:  # IPC sockets, no TCP warning; removed on every exit path
+            kernels.run_in_worker(lambda: papermill.execute_notebook(
+                str(NOTEBOOKS_DIR / stage.notebook),
+                str(tmp),
+                parameters=parameters,
+                cwd=str(NOTEBOOKS_DIR),
+                kernel_name="python3",
+                progress_bar=False,
+                **kernel,
+            ))
     except Exception as err:  # papermill raises PapermillExecutionError with the cell's traceback
         failed = out.with_suffix(".failed.ipynb")
         if tmp.exists():
@@ -192,6 +196,9 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
             f"stage {stage.name} ({stage.notebook}) failed: {summary[-1] if summary else err}; "
             f"executed notebook with the error: {failed}"
         ) from err
+    except BaseException:  # interrupted: no half-executed chapter is kept
+        tmp.unlink(missing_ok=True)
+        raise
     finally:
         for name, value in previous.items():
             if value is None:
@@ -240,6 +247,7 @@ def run(
     with run_lock(run_path):
         if root != REPO_ROOT:
             prepare_book_root(root)
+        if not book_root and root != REPO_ROOT:
             log(f"[mwalign] chapters go to {root} (the committed book is written only by the cpu profile "
                 "or an explicit --book-root .)")
         outcome = _execute(stages, keys, parameters, run_path, root, cfg, force=force, log=log)
