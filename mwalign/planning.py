@@ -152,9 +152,13 @@ def _root_ids(run_dir: Path, name: str) -> list[str] | None:
     path = run_dir / "corpus" / f"{name}.parquet"
     if not path.is_file():
         return None
-    import pyarrow.parquet as pq
+    from mwalign.artifacts import DamagedArtifactError, read_parquet
 
-    return [str(r) for r in pq.read_table(path, columns=["root_id"]).column("root_id").to_pylist()]
+    try:  # damaged: plan counts from the configuration (the stage itself names the file)
+        return [str(r) for r in read_parquet(path, "corpus rows", rebuild="mwalign corpus", columns=["root_id"])
+                ["root_id"]]
+    except DamagedArtifactError:
+        return None
 
 
 def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWork:

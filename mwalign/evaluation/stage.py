@@ -28,6 +28,7 @@ from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
 from mwalign import languages as mw_languages
+from mwalign.artifacts import DamagedArtifactError, json_or_none, read_json, read_parquet
 from mwalign.config import data_dir
 from mwalign.datafiles import verify_data
 from mwalign.evaluation import base_alignment
@@ -148,9 +149,8 @@ def _evaluate_one(
 ) -> pd.DataFrame:
     meta = encoder.mteb_model_meta
     predictions_dir = results_dir / "predictions" / meta.model_name_as_path() / str(meta.revision)
-    for task in tasks:  # no exact record (killed between mteb's write and ours): let mteb compute it again
-        if not exact_scores_path(task.metadata.name, predictions_dir).is_file():
-            result_cache.get_task_result_path(task.metadata.name, meta).unlink(missing_ok=True)
+    for task in tasks:  # no exact record (killed between mteb's write and ours) or a damaged cached file:
+        _drop_unreadable_results(task, result_cache.get_task_result_path(task.metadata.name, meta), predictions_dir)
     task_results, start, encoding_before = [], time.perf_counter(), encoder.encode_seconds + encoder.load_seconds
     for task in tasks:  # one task per call, so the bar can name it
         if progress is not None:
@@ -189,6 +189,15 @@ def _evaluate_one(
     frame = pd.DataFrame(rows)
     provenance = {"model": entry.label, "base": entry.base, "method": entry.method, "seed": entry.seed}
     return frame.assign(**provenance, dtype=encoder.dtype)
+
+
+def _drop_unreadable_results(task: AbsTask, result_path: Path, predictions_dir: Path) -> None:
+    """Let mteb compute a task again when our exact record is missing or any of its cached files is damaged."""
+    record = exact_scores_path(task.metadata.name, predictions_dir)
+    cached = (record, Path(result_path), predictions_dir / task.prediction_file_name)
+    if json_or_none(record) is None or any(p.is_file() and json_or_none(p) is None for p in cached[1:]):
+        for path in cached:
+            path.unlink(missing_ok=True)
 
 
 TEXT_COLUMNS = ("text", "sentence1", "sentence2")
@@ -241,7 +250,7 @@ def discard_results_of_other_code(results_dir: Path) -> None:
     """
     stamp = results_dir / "code_version.txt"
     current = code_key("evaluate")
-    if stamp.is_file() and stamp.read_text().strip() != current:
+    if stamp.is_file() and stamp.read_text(encoding="utf-8", errors="replace").strip() != current:  # damaged too
         for folder in ("results", "predictions"):
             shutil.rmtree(results_dir / folder, ignore_errors=True)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -253,15 +262,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     with atomic.atomic_path(path) as tmp:
         frame.to_parquet(tmp, index=False)
     return path
-
-
-def read_json(path: Path, what: str) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing {what}; run the earlier pipeline stage first")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
 
 
 def _entries_from_index(index: Any, run_dir: Path) -> list[ModelEntry]:
@@ -296,7 +296,8 @@ def training_sentences(run_dir: Path) -> frozenset[str]:
     path = run_dir / "corpus" / "translations.parquet"
     if not path.is_file():
         return frozenset()
-    return frozenset(str(s).strip() for s in pd.read_parquet(path, columns=["eng"])["eng"].dropna())
+    table = read_parquet(path, "translation table", rebuild="mwalign corpus", columns=["eng"])
+    return frozenset(str(s).strip() for s in table["eng"].dropna())
 
 
 def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
@@ -304,9 +305,10 @@ def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
     run_dir = Path(run_dir)
     ev = cfg.evaluation
     verify_data(data_dir())  # before base_alignment or any task reads the mirror
-    manifest = read_json(run_dir / "corpus" / "manifest.json", "corpus manifest")
+    manifest = read_json(run_dir / "corpus" / "manifest.json", "corpus manifest", rebuild="mwalign corpus")
     seen = list(manifest.get("seen_languages") or ["eng", *manifest.get("pool", [])])
-    entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index"), run_dir)
+    entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index",
+                                            rebuild="mwalign train"), run_dir)
     langs = ev.langs if ev.langs is not None else list(dict.fromkeys([*seen, *ev.unseen]))
     discard_results_of_other_code(run_dir / "results")
     by_tasks: dict[tuple[str, ...], list[ModelEntry]] = {}
@@ -348,8 +350,9 @@ def run_base_alignment(ev: Any, run_dir: Path, *, device: str = "auto") -> pd.Da
     key = json.dumps([settings.model_dump(mode="json"), ev.batch_size, ev.max_seq_length, code_key("evaluate")],
                      sort_keys=True)
     path, stamp = run_dir / "results" / "base_alignment.parquet", run_dir / "results" / "base_alignment.key"
-    if path.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
-        return pd.read_parquet(path)
+    if path.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8", errors="replace") == key:
+        with contextlib.suppress(DamagedArtifactError):  # damaged: computed again below
+            return read_parquet(path, "base-alignment table", rebuild="mwalign evaluate")
     table = base_alignment.base_alignment(
         settings.models, settings.prompts, tatoeba_langs=settings.tatoeba_langs,
         tatoeba_pairs=settings.tatoeba_pairs, sts17_subsets=settings.sts17_subsets,

@@ -64,15 +64,13 @@ def check_complete(folder: Path) -> None:
     whose folder or pooling config is missing is rebuilt with defaults. A plain transformers folder (no
     ``modules.json``) gets sentence-transformers' mean pooling, as documented.
     """
-    import json
-
     modules_file = folder / "modules.json"
-    try:
-        modules = json.loads(modules_file.read_text(encoding="utf-8")) if modules_file.is_file() else []
-        if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
-            raise ValueError("expected a list of modules")
-    except (ValueError, UnicodeDecodeError) as err:
-        raise ModelError(f"{modules_file}: not a readable modules list ({err}); copy the model folder again") from None
+    modules = _json_file(modules_file) if modules_file.is_file() else []
+    if not isinstance(modules, list) or not all(isinstance(m, dict) for m in modules):
+        raise ModelError(f"{modules_file}: not a list of modules; copy the model folder again")
+    for path in [*folder.glob("*.json"), *(folder / m.get("path", "") / "config.json" for m in modules)]:
+        if path.name != "tokenizer.json" and path.is_file():
+            _json_file(path)  # sentence-transformers reads each one; a damaged one is named here
     roots = [folder / m.get("path", "") for m in modules if "Transformer" in str(m.get("type", ""))] or [folder]
     for module in modules:
         if "Pooling" in str(module.get("type", "")) and not (folder / module.get("path", "") / "config.json").is_file():
@@ -82,9 +80,17 @@ def check_complete(folder: Path) -> None:
         _check_tokenizer(root)
 
 
-def _check_tokenizer(root: Path) -> None:
+def _json_file(path: Path):
     import json
 
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ModelError(f"{path}: not valid JSON ({str(err).splitlines()[0][:120]}); copy the model folder "
+                         "again, or rerun the stage that wrote it") from None
+
+
+def _check_tokenizer(root: Path) -> None:
     present = [name for name in TOKENIZER_FILES if (root / name).is_file()]
     if not present:
         raise ModelError(f"{root}: no tokenizer files (one of {', '.join(TOKENIZER_FILES)}); every word would be "
@@ -94,9 +100,11 @@ def _check_tokenizer(root: Path) -> None:
     try:
         stat = (root / "tokenizer.json").stat()
         entries = _tokenizer_entries(str(root / "tokenizer.json"), stat.st_size, stat.st_mtime_ns)
-        rows = json.loads((root / "config.json").read_text(encoding="utf-8")).get("vocab_size")
+        rows = _json_file(root / "config.json").get("vocab_size")
+    except ModelError:
+        raise
     except Exception as err:  # tokenizers raises its own exception types for a damaged file
-        raise ModelError(f"{root}: tokenizer.json or config.json is not readable ({str(err).splitlines()[0]}); "
+        raise ModelError(f"{root / 'tokenizer.json'}: not a readable tokenizer ({str(err).splitlines()[0]}); "
                          "copy the model folder again") from None
     if isinstance(rows, int) and entries > rows:
         raise ModelError(f"{root}: the tokenizer has {entries} entries but the embedding matrix (config.json "
