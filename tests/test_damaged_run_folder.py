@@ -89,7 +89,7 @@ def _result(command: str, run_dir: Path) -> object:
         manifest = json.loads((run_dir / "corpus" / "manifest.json").read_text())
         return manifest["content_hash"], manifest["files"]
     if command == "evaluate":
-        return pd.read_parquet(run_dir / "results" / "scores.parquet").to_dict("list")
+        return pd.read_parquet(run_dir / "results" / "scores.parquet").to_json()  # NaN-safe, exact floats
     if command in ("train", "me5"):
         return json.loads((run_dir / "models" / "index.json").read_text())
     return None
