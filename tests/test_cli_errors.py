@@ -229,3 +229,30 @@ def test_the_complete_model_folder_passes_the_check(user_model):
     from mwalign.models.registry import check_complete
 
     check_complete(user_model)  # the undamaged original: no error
+
+
+# --- Issue 29: settings accepted and ignored, and messages that pointed at the wrong place, as the CLI shows them.
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--set", "evaluation.unseen=[spa]"], "--set evaluation.unseen=[spa]: spa in corpus.pool"),
+    (["--set", "training.batch_size=0"], "--set training.batch_size=0: Input should be greater than or equal to 2"),
+    (["--set", "corpus.pool=[spa, xxq]"], "--set corpus.pool=[spa, xxq]: unknown language code 'xxq'"),
+    (["--set", "training.temperature_grid_steps=5"], "training.temperature_grid_steps is set but is read only with"),
+    (["--profile", "params/"], "is a folder, not a profile file"),
+], ids=["pool-language-unseen", "set-named", "pool-once", "ignored-setting", "profile-folder"])
+@pytest.mark.parametrize("command", ["train", "run"])
+def test_bad_settings_are_one_line_naming_their_source_before_anything_is_written(tmp_path, capsys, command, args,
+                                                                                 says):
+    run_dir = tmp_path / "run"
+    code = cli.main([command, *args, "--run-dir", str(run_dir), *(["--no-book"] if command == "run" else [])])
+    err = _one_line_error(capsys, code)
+    assert says in err and err.count("corpus.pool:") <= 1, err
+    assert not run_dir.exists() and list(tmp_path.iterdir()) == [], "nothing may be written for a bad setting"
+
+
+def test_a_profile_with_a_repeated_key_is_one_line_naming_both_lines(tmp_path, capsys):
+    profile = tmp_path / "mine.yml"
+    profile.write_text("name: mine\ntraining:\n  seeds: [0]\n  seeds: [1]\n", encoding="utf-8")
+    code = cli.main(["plan", "--profile", str(profile), "--run-dir", str(tmp_path / "run")])
+    assert f"{profile}: key 'seeds' appears twice, on lines 3 and 4" in _one_line_error(capsys, code)
