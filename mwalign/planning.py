@@ -431,7 +431,7 @@ def estimate_costs(cfg: RunConfig, work: list[StageWork], run_dir: Path, *, book
     if reference is None:
         scale, note = 1.0, "unscaled: the recording machine left no speed probe, so this machine is taken as its equal"
     else:
-        here = probe(cfg_device(cfg))
+        here = recorded_machine(run_dir) or probe(cfg_device(cfg))  # a probe this machine already took, if any
         scale = probe_seconds(here) / reference
         note = (f"scaled by {scale:.2f} = this machine's probe ({probe_seconds(here):.2f} s, {here['cpu_kernels']}) / "
                 f"the recording machine's ({reference:.2f} s, {machine.get('cpu_kernels', '?')})")
