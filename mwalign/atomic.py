@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import tempfile
 import uuid
@@ -94,3 +95,27 @@ def atomic_dir(target: Path) -> Iterator[Path]:
         swap_into_place(tmp, target)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# The names the helpers above give their temporaries: ".<target>.<8 random>.tmp" and ".<target>.old-<8 hex>"
+# (models/prepare.py's ".<target>.tmp-<random>" too).
+_LEFTOVER = re.compile(r"\..+(\.\w{8}\.tmp|\.old-[0-9a-f]{8}|\.tmp-\w{8})")
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Remove, anywhere under ``folder``, the temporaries and set-aside old copies of atomic writes that were cut
+    off (SIGKILL, a power cut: nothing ran their cleanup); returns the removed paths, outermost first.
+
+    Only for a folder this process holds exclusively (a run folder under its lock): another writer's
+    temporary would look the same.
+    """
+    removed: list[Path] = []
+    for path in sorted(Path(folder).rglob(".*")):
+        if any(parent in removed for parent in path.parents) or not _LEFTOVER.fullmatch(path.name):
+            continue
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed

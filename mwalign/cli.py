@@ -9,7 +9,9 @@ from __future__ import annotations
 import argparse
 import contextlib
 import shutil
+import signal
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -164,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--only", action="append", metavar="STAGE", help="data, train, me5, evaluate, results, intro (repeatable or comma-separated)")
     run.add_argument("--force", action="store_true", help="rerun stages even if unchanged")
     run.add_argument("--no-book", action="store_true", help="do not build the book afterwards")
-    run.add_argument("--book-root", default=None, help="write executed chapters and the book here (default: the repository)")
+    run.add_argument("--book-root", default=None, help="write executed chapters, the headline and the book here "
+                     "(default: the repository for the cpu profile, the committed book's; <run dir>/book otherwise)")
     run.set_defaults(func=cmd_run)
 
     plan = sub.add_parser("plan", help="print each stage's work and expected minutes without running anything")
@@ -221,16 +224,38 @@ def is_own_error(err: BaseException) -> bool:
     return Path(tb.tb_frame.f_code.co_filename).resolve().is_relative_to(PACKAGE_DIR)
 
 
+class Interrupted(BaseException):
+    """SIGTERM, raised where the program is (as SIGINT raises KeyboardInterrupt), so cleanups run."""
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
+INTERRUPTED = "interrupted; rerun the same command to resume"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if threading.current_thread() is threading.main_thread() \
+        else None
     try:
         args.func(args)
+    except KeyboardInterrupt:
+        print(f"mwalign: {INTERRUPTED}", file=sys.stderr)
+        return 128 + signal.SIGINT
+    except Interrupted:
+        print(f"mwalign: {INTERRUPTED}", file=sys.stderr)
+        return 128 + signal.SIGTERM
     except Exception as err:
         if not is_own_error(err):
             raise  # a bug or a library failure: the traceback is what is needed to fix it
         # Our errors are one line that names the file or parameter; show it without a traceback.
         print(f"mwalign: error: {err}", file=sys.stderr)
         return 2
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
     return 0
 
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator,
+                      model_validator)
 
 from mwalign import languages
 from mwalign.prompts import DEFAULT_PROMPTS
@@ -50,6 +51,12 @@ def check_model_name(name: str, where: str) -> str:
 class StrictModel(BaseModel):
     # Unknown keys fail at load; so do inf and nan in any float (a learning rate of .inf fails at once).
     model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+def _refuse_ignored(section: BaseModel, field: str, ignored: bool, where: str, why: str) -> None:
+    """A setting given explicitly (in the profile or a --set) that this combination never reads is an error."""
+    if ignored and field in section.model_fields_set:
+        raise ValueError(f"{where}.{field} is set but {why}; remove it (it would be ignored)")
 
 
 class CorpusConfig(StrictModel):
@@ -145,6 +152,11 @@ class CorpusConfig(StrictModel):
         stray = sorted(set(self.unknown_ratio_by_language) - set(self.pool))
         if stray:
             raise ValueError(f"corpus.unknown_ratio_by_language: {stray} not in corpus.pool {self.pool}")
+        neural = {"hf", "ct2"} & {self.backend, *self.quality_backends,
+                                   *(b for pref in self.sensitivity_conditions.values() for b in pref)}
+        _refuse_ignored(self, "opus_dataset", self.source != "opus", "corpus", "is read only with corpus.source=opus")
+        _refuse_ignored(self, "hf_model", not neural, "corpus", "is used only by the hf and ct2 backends "
+                        "(corpus.backend, corpus.quality_backends, corpus.sensitivity_conditions)")
         return self
 
 
@@ -296,6 +308,16 @@ class TrainingConfig(StrictModel):
         if self.scaling and 1.0 in self.scaling.fractions and not set(self.scaling.seeds) <= set(self.seeds):
             raise ValueError(f"training.scaling.seeds {self.scaling.seeds}: fraction 1.0 reuses the headline models, "
                              f"so the seeds must be among training.seeds {self.seeds}")
+        _refuse_ignored(self, "eval_every", self.evaluations_per_epoch is not None, "training",
+                        "training.evaluations_per_epoch replaces it")
+        _refuse_ignored(self, "temperature_grid_steps", not self.temperature_grid, "training",
+                        "is read only with training.temperature_grid")
+        _refuse_ignored(self, "sub_pool", "sub-pool" not in self.ablations, "training",
+                        "is read only by the sub-pool ablation (training.ablations)")
+        _refuse_ignored(self.loss, "temperature", bool(self.temperature_grid), "training.loss",
+                        "training.temperature_grid chooses the temperature")
+        _refuse_ignored(self.loss, "symmetric", self.loss.anchors == "all", "training.loss",
+                        "every pair is scored both ways with training.loss.anchors=all")
         if self.length_grouping and self.grad_cache_mini_batch:
             raise ValueError("training.length_grouping needs whole-batch steps; set training.grad_cache_mini_batch "
                              "to null or training.length_grouping to false")
@@ -405,9 +427,9 @@ class EvaluationConfig(StrictModel):
 
     @field_validator("langs", "unseen")
     @classmethod
-    def _langs_known(cls, codes: list[str] | None) -> list[str] | None:
+    def _langs_known(cls, codes: list[str] | None, info: ValidationInfo) -> list[str] | None:
         if codes is not None:
-            languages.validate_codes(codes, where="evaluation.langs")
+            languages.validate_codes(codes, where=f"evaluation.{info.field_name}")
         return codes
 
 
@@ -438,6 +460,12 @@ class RunConfig(StrictModel):
         outside = [lang for lang in self.training.sub_pool if lang not in self.corpus.pool]
         if "sub-pool" in self.training.ablations and outside:
             raise ValueError(f"training.sub_pool: {outside} not in corpus.pool {self.corpus.pool}")
+        trained = [lang for lang in self.evaluation.unseen if lang in self.corpus.pool]
+        if trained and "unseen" not in self.evaluation.model_fields_set:  # the default list, not a user's choice
+            self.evaluation.unseen = [lang for lang in self.evaluation.unseen if lang not in self.corpus.pool]
+        elif trained:
+            raise ValueError(f"evaluation.unseen: {', '.join(trained)} in corpus.pool, so the models train on it and "
+                             "its scores count as seen; list only languages outside corpus.pool")
         all_tasks = {t for tasks in [self.evaluation.tasks, *self.evaluation.role_tasks.values()] for t in tasks}
         if self.corpus.sensitivity_conditions and "NTREXBitextMining" in all_tasks:
             raise ValueError("corpus.sensitivity_conditions: the study trains on NTREX-128 lines, so "
@@ -502,6 +530,29 @@ def check_run_dir(path: Path, what: str, *, flag: str = "--run-dir") -> None:
         raise ConfigError(f"{what} {path}: {existing} is read-only; choose a writable {flag}")
 
 
+class _DuplicateKey(ValueError):
+    """A mapping that repeats a key (YAML keeps the last one silently); turned into a :class:`ConfigError`."""
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """``yaml.SafeLoader`` that refuses a mapping repeating a key, naming the key and both lines."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        lines: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key, line = self.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+            if key in lines:
+                raise _DuplicateKey(f"key {key!r} appears twice, on lines {lines[key]} and {line}; keep one")
+            lines[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _yaml_load(text: str) -> Any:
+    return yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+
+
 def parse_set(assignments: list[str]) -> dict[str, Any]:
     """Turn ``["training.batch_size=16", "corpus.pool=[spa,fra]"]`` into a nested mapping.
 
@@ -522,7 +573,9 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
         if isinstance(node.get(parts[-1]), dict):
             raise ConfigError(f"--set {item!r}: {key.strip()} is a section set by another --set; set its keys")
         try:
-            node[parts[-1]] = yaml.safe_load(raw)
+            node[parts[-1]] = _yaml_load(raw)
+        except _DuplicateKey as err:
+            raise ConfigError(f"--set {item!r}: {err}") from None
         except yaml.YAMLError as err:
             problem = str(err).splitlines()[0]
             raise ConfigError(f"--set {item!r}: the value is not valid YAML ({problem}); "
@@ -559,31 +612,69 @@ def resolve_profile(profile: str | Path) -> Path:
     for candidate in candidates:
         if candidate.is_file():
             return candidate.resolve()
+        if candidate.is_dir():
+            raise ConfigError(f"profile {profile}: {candidate} is a folder, not a profile file; "
+                              "give a .yml file (e.g. params/smoke.yml) or a profile name")
     known = ", ".join(sorted(p.stem for p in (REPO_ROOT / "params").glob("*.yml")))
     raise ConfigError(f"profile {profile}: no such file; known profiles: {known}")
 
 
 def load_config(profile: str | Path, overrides: dict[str, Any] | list[str] | None = None) -> RunConfig:
-    """Load and validate a profile, applying overrides; errors name the file and the key."""
+    """Load and validate a profile, applying overrides; errors name the file and the key, or the ``--set``."""
     path = resolve_profile(profile)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = _yaml_load(path.read_text(encoding="utf-8")) or {}
+    except _DuplicateKey as err:
+        raise ConfigError(f"{_display(path)}: {err}") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{path}: not valid YAML: {err}".replace("\n", " ")) from None
     except UnicodeDecodeError as err:
         raise ConfigError(f"{path}: not UTF-8 text (byte {err.start}); save the profile as UTF-8") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of sections at the top level")
-    if isinstance(overrides, list):
-        overrides = parse_set(overrides)
-    merged = _merge(raw, overrides or {})
+    items = list(overrides) if isinstance(overrides, list) else None
+    overrides = parse_set(items) if items is not None else overrides or {}
     try:
-        return RunConfig.model_validate(merged)
+        return RunConfig.model_validate(_merge(raw, overrides))
     except ValidationError as err:
         first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "(top level)"
-        message = first["msg"].removeprefix("Value error, ")
-        raise ConfigError(f"{_display(path)}: {where}: {message}") from None
+        loc = tuple(str(p) for p in first["loc"])
+        raise ConfigError(_located(first["msg"].removeprefix("Value error, "), loc, path, overrides, items)) from None
+
+
+def _located(message: str, loc: tuple[str, ...], path: Path, overrides: dict[str, Any],
+             items: list[str] | None) -> str:
+    """``message`` prefixed with where the bad value came from: the ``--set`` (or papermill ``overrides``
+    entry) that set the key or a section above it, else the profile file (noting the overrides of the same
+    section, which may take part); the key is not repeated."""
+    named = re.match(r"([a-z_]+(?:\.[a-z0-9_]+)+)\b", message)  # a section's check names its key first
+    if named and tuple(named.group(1).split("."))[: len(loc)] == loc:
+        loc = tuple(named.group(1).split("."))
+    where = ".".join(loc) or "(top level)"
+    detail = message if message.startswith(where) else f"{where}: {message}"
+    sources = [(_item_key(item), f"--set {item}") for item in items] if items is not None else [
+        (key, f"overrides {'.'.join(key)}") for key in _override_keys(overrides)]
+    for key, source in sources:
+        if loc and loc[: len(key)] == key:
+            if key == loc:  # the --set already names the key (and its value)
+                detail = detail.removeprefix(f"{where}: ")
+            return f"{source}: {detail}"
+    nearby = [source for key, source in sources if loc and key[0] == loc[0]]
+    return f"{_display(path)}{f' (with {chr(44).join(nearby)})' if nearby else ''}: {detail}"
+
+
+def _item_key(item: str) -> tuple[str, ...]:
+    return tuple(item.partition("=")[0].strip().split("."))
+
+
+def _override_keys(overrides: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    """Every key path the overrides set (leaves, and mappings that replace a whole parameter)."""
+    keys: list[tuple[str, ...]] = []
+    for key, value in overrides.items():
+        here = (*prefix, str(key))
+        nested = isinstance(value, dict) and value and here not in ATOMIC_MAPPINGS
+        keys.extend(_override_keys(value, here) if nested else [here])
+    return keys
 
 
 def _display(path: Path) -> str:

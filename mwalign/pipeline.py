@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mwalign import archive, atomic, planning
+from mwalign import archive, atomic, kernels, planning
 from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
                             run_dir_for)
 from mwalign.evaluation.tasks import check_task_names
@@ -37,6 +37,8 @@ from mwalign.versioning import CHAPTER_VERSION, data_hash, notebook_hash, packag
 NOTEBOOKS_DIR = REPO_ROOT / "notebooks"
 # What a book root needs besides the executed chapters (copied when building elsewhere).
 BOOK_SOURCES = ("_config.yml", "_toc.yml", "book")
+# The profile whose executed chapters and README headline are committed; other profiles write elsewhere.
+BOOK_PROFILE = REPO_ROOT / "params" / "cpu.yml"
 
 
 @dataclass(frozen=True)
@@ -158,7 +160,8 @@ def run_lock(run_dir: Path) -> Iterator[None]:
     """Hold ``<run_dir>/.mwalign.lock`` for this process; a second mwalign process on the folder is refused.
 
     An advisory ``flock``: the kernel drops it when the holder exits, even on kill -9, so a stale lock
-    cannot block later runs. Executed notebooks (child processes) do not inherit it.
+    cannot block later runs. Executed notebooks (child processes) do not inherit it. Once it is held, the
+    temporaries that an interrupted write left in the folder are removed (:func:`mwalign.atomic.remove_leftovers`).
     """
     run_dir.mkdir(parents=True, exist_ok=True)
     handle = (run_dir / ".mwalign.lock").open("a+", encoding="utf-8")
@@ -174,6 +177,7 @@ def run_lock(run_dir: Path) -> Iterator[None]:
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")
         handle.flush()
+        atomic.remove_leftovers(run_dir)  # the folder is ours now: what an interrupted run left is debris
         yield
     finally:
         handle.close()
@@ -197,14 +201,16 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
     previous = {name: os.environ.get(name) for name in quiet}
     os.environ.update(quiet)
     try:
-        papermill.execute_notebook(
-            str(NOTEBOOKS_DIR / stage.notebook),
-            str(tmp),
-            parameters=parameters,
-            cwd=str(NOTEBOOKS_DIR),
-            kernel_name="python3",
-            progress_bar=False,
-        )
+        with kernels.private_kernel() as kernel:  # IPC sockets, no TCP warning; removed on every exit path
+            kernels.run_in_worker(lambda: papermill.execute_notebook(
+                str(NOTEBOOKS_DIR / stage.notebook),
+                str(tmp),
+                parameters=parameters,
+                cwd=str(NOTEBOOKS_DIR),
+                kernel_name="python3",
+                progress_bar=False,
+                **kernel,
+            ))
     except Exception as err:  # papermill raises PapermillExecutionError with the cell's traceback
         failed = out.with_suffix(".failed.ipynb")
         if tmp.exists():
@@ -214,6 +220,9 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
             f"stage {stage.name} ({stage.notebook}) failed: {summary[-1] if summary else err}; "
             f"executed notebook with the error: {failed}"
         ) from err
+    except BaseException:  # interrupted: no half-executed chapter is kept
+        tmp.unlink(missing_ok=True)
+        raise
     finally:
         for name, value in previous.items():
             if value is None:
@@ -242,26 +251,41 @@ def run(
     build: bool = True,
     log=print,
 ) -> dict[str, str]:
-    """Execute the stages of a profile, skipping the current ones; return {stage: 'ran'|'skipped'}."""
+    """Execute the stages of a profile, skipping the current ones; return {stage: 'ran'|'skipped'}.
+
+    Everything is checked (profile, task names, run folder, the data mirror against its SHA256SUMS) and the
+    run folder's lock is taken before anything is written; the book root is prepared under the lock.
+    """
     override_map = parse_set(overrides or [])
-    cfg = load_config(profile, override_map)  # validate before any work
+    cfg = load_config(profile, list(overrides or []))  # validate before any work; errors name the --set
     check_task_names(cfg.evaluation.tasks, cfg.evaluation.role_tasks)  # config cannot: it sits below evaluation
     stages = select_stages(only)
     run_path = run_dir_for(cfg, run_dir)
-    root = Path(book_root).resolve() if book_root else REPO_ROOT
-    if root != REPO_ROOT:
-        prepare_book_root(root)
-    keys = stage_keys(cfg)
+    root = book_root_for(profile, run_path, book_root)
+    keys = stage_keys(cfg)  # verifies the data mirror: an altered file stops the run here, naming it
     parameters = {
         "profile": _profile_parameter(profile),
         "overrides": override_map,
         "run_dir": str(run_path) if run_dir else "",
     }
     with run_lock(run_path):
+        if root != REPO_ROOT:
+            prepare_book_root(root)
+        if not book_root and root != REPO_ROOT:
+            log(f"[mwalign] chapters go to {root} (the committed book is written only by the cpu profile "
+                "or an explicit --book-root .)")
         outcome = _execute(stages, keys, parameters, run_path, root, cfg, force=force, log=log)
     if build:
         build_book(root)
     return outcome
+
+
+def book_root_for(profile: str, run_path: Path, book_root: str | Path | None) -> Path:
+    """Where a run writes its executed chapters and headline: ``book_root`` when given; else the repository
+    for :data:`BOOK_PROFILE` (the committed book's profile), and ``<run dir>/book`` for any other profile."""
+    if book_root:
+        return Path(book_root).resolve()
+    return REPO_ROOT if resolve_profile(profile) == BOOK_PROFILE else run_path / "book"
 
 
 def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, Any], run_path: Path, root: Path,
@@ -294,6 +318,9 @@ def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, An
         if stage.name == HEADLINE_STAGE and root == REPO_ROOT:
             update_readme(root / CHAPTERS_SUBDIR / stage.notebook, REPO_ROOT / "README.md")
             log("[mwalign] README.md: headline table updated from the introduction chapter")
+        elif stage.name == HEADLINE_STAGE:
+            atomic.write_text(root / "headline.md", headline_from_chapter(root / CHAPTERS_SUBDIR / stage.notebook) + "\n")
+            log(f"[mwalign] {root / 'headline.md'}: headline table of this run (README.md is left as it is)")
     if {"evaluate", *REPORTING_STAGES} & {name for name, state in outcome.items() if state == "ran"}:
         exported = archive.export(run_path, root, cfg.name, keys)
         if exported is not None:

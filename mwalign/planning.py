@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from mwalign import atomic
+from mwalign import atomic, sqlite
 from mwalign.config import CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, resolve_profile
 
 TIMINGS_FILE = "stage_timings.json"
@@ -101,7 +101,7 @@ def cached_counts(cache_path: Path) -> dict[tuple[str, str], int]:
     if not cache_path.is_file():
         return {}
     try:
-        with closing(sqlite3.connect(f"file:{cache_path}?mode=ro", uri=True)) as con:  # read-only: plan writes nothing
+        with closing(sqlite.connect_read_only(cache_path)) as con:  # plan writes nothing, not even -wal/-shm files
             rows = con.execute("SELECT backend, tgt, COUNT(*) FROM translations GROUP BY backend, tgt").fetchall()
     except sqlite3.Error:
         return {}
@@ -159,9 +159,13 @@ def _root_ids(run_dir: Path, name: str) -> list[str] | None:
     path = run_dir / "corpus" / f"{name}.parquet"
     if not path.is_file():
         return None
-    import pyarrow.parquet as pq
+    from mwalign.artifacts import DamagedArtifactError, read_parquet
 
-    return [str(r) for r in pq.read_table(path, columns=["root_id"]).column("root_id").to_pylist()]
+    try:  # damaged: plan counts from the configuration (the stage itself names the file)
+        return [str(r) for r in read_parquet(path, "corpus rows", rebuild="mwalign corpus", columns=["root_id"])
+                ["root_id"]]
+    except DamagedArtifactError:
+        return None
 
 
 def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWork:

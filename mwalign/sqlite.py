@@ -5,6 +5,9 @@ file), with a busy timeout, and stamped with its schema version in a ``meta`` ta
 version, or one that is not SQLite, fails with one line naming the file and the fix. Ranks that open a
 brand-new file at the same instant race on the switch to WAL, and SQLite then reports "database is
 locked" at once instead of waiting on the busy timeout, so the open is retried a few times.
+
+Paths are always file names, never URIs: a folder named ``run #1`` or ``?%`` is opened as itself
+(:func:`connect_read_only` builds a percent-quoted ``file:`` URI from the path for its read-only flags).
 """
 
 from __future__ import annotations
@@ -42,6 +45,18 @@ def connect(path: str | Path, *, schema: str, version: int, what: str, fix: str,
         except sqlite3.DatabaseError as err:
             raise _open_failure(path, what, err, error) from None
     raise AssertionError("unreachable")
+
+
+def connect_read_only(path: str | Path) -> sqlite3.Connection:
+    """Open the existing SQLite file ``path`` for reading only, creating or changing no file beside it.
+
+    ``immutable=1`` when no write-ahead log is pending (then the main file holds every committed row, and
+    SQLite creates no ``-wal``/``-shm`` files for a reader); ``mode=ro`` when a ``-wal`` file exists, so rows a
+    writer has not checkpointed yet are read too. Raises ``sqlite3.Error`` when the file cannot be read.
+    """
+    path = Path(path).resolve()
+    flags = "mode=ro" if path.with_name(path.name + "-wal").exists() else "immutable=1"
+    return sqlite3.connect(f"{path.as_uri()}?{flags}", uri=True)  # as_uri quotes '#', '?', '%', spaces, UTF-8
 
 
 def _open_failure(path: Path, what: str, err: sqlite3.Error, error: type[SQLiteError]) -> SQLiteError:

@@ -24,6 +24,8 @@ from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 
+from mwalign.datafiles import SUMS_FILE, verify_data
+
 # One entry per pipeline stage. Bump when the stage's outputs would change; say so in the commit.
 STAGE_VERSIONS: dict[str, int] = {
     "data": 2,  # corpus bytes: roots, exclusion, translation, filters, budgets, sensitivity corpora.
@@ -87,16 +89,19 @@ def notebook_hash(path: Path) -> str:
 
 
 def data_hash(folder: Path) -> str:
-    """Content hash of the evaluation-data folder: its ``SHA256SUMS`` if it has one, else every file's bytes.
+    """Content hash of the evaluation-data folder: its ``SHA256SUMS`` once every file it lists is verified
+    against it (:func:`mwalign.datafiles.verify_data`, which raises naming a missing or altered file), so the
+    key follows the verified contents; without that list, every file's bytes.
 
     ``"absent"`` when the folder does not exist (a stage that needs it then fails with its own message).
     """
     folder = Path(folder)
     if not folder.is_dir():
         return "absent"
-    sums = folder / "SHA256SUMS"
+    sums = folder / SUMS_FILE
     digest = hashlib.sha256()
     if sums.is_file():
+        verify_data(folder)
         digest.update(sums.read_bytes())
     else:
         for path in sorted(p for p in folder.rglob("*") if p.is_file()):

@@ -33,3 +33,16 @@ def data_dir():
     if not path.is_dir():
         pytest.skip(f"data dir {path} absent; set MWALIGN_DATA_DIR")
     return path
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory, data_dir):
+    """Run every stage of the smoke profile once (the committed chapters are not touched), into a run folder
+    whose name has URI-special and non-ASCII characters, so every stage is run on such a path."""
+    from mwalign import pipeline
+
+    root = tmp_path_factory.mktemp("book")
+    run_dir = tmp_path_factory.mktemp("run") / "run #1? 100% é"
+    committed = {p: p.stat().st_mtime_ns for p in (config.REPO_ROOT / pipeline.CHAPTERS_SUBDIR).glob("*.ipynb")}
+    outcome = pipeline.run("smoke", book_root=root, run_dir=run_dir, log=lambda _: None)
+    return root, run_dir, outcome, committed

@@ -189,3 +189,70 @@ def test_fingerprint_of_a_file_is_one_line(monkeypatch, capsys, tmp_path):
     monkeypatch.setattr(cli, "cmd_models", lambda args: models.fingerprint(afile))
     # Then it reaches the user as one line naming the path
     assert f"{afile}: not a model folder" in _one_line_error(capsys, cli.main(["models", "prepare"]))
+
+
+# --- Issue 29: model folders that SentenceTransformer would load incompletely are refused, naming what is missing.
+
+
+def _bigger_tokenizer(tmp_path: Path, entries: int) -> Path:
+    from tokenizers import Tokenizer
+    from tokenizers.models import WordLevel
+
+    words = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *(f"w{i}" for i in range(entries))]
+    path = tmp_path / "big-tokenizer.json"
+    Tokenizer(WordLevel({word: i for i, word in enumerate(words)}, unk_token="[UNK]")).save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("damage", ["no-tokenizer", "foreign-tokenizer", "no-pooling-config"])
+def test_an_incomplete_model_folder_is_refused_naming_what_is_missing(user_model, tmp_path, capsys, damage):
+    # Given a copy of a working model folder with one part missing or foreign
+    folder = shutil.copytree(user_model, tmp_path / f"model-{damage}")
+    if damage == "no-tokenizer":  # config.json + model.safetensors only: every word would become <unk>
+        for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
+            (folder / name).unlink(missing_ok=True)
+        says = f"{folder}: no tokenizer files (one of tokenizer.json, vocab.txt"
+    elif damage == "foreign-tokenizer":  # a tokenizer with more entries than the embedding matrix has rows
+        shutil.copy(_bigger_tokenizer(tmp_path, 5000), folder / "tokenizer.json")
+        says = "the tokenizer has 5005 entries but the embedding matrix (config.json vocab_size) has"
+    else:
+        (folder / "1_Pooling" / "config.json").unlink()
+        says = "modules.json lists a pooling module, but 1_Pooling/config.json is missing"
+    capsys.readouterr()
+    # When it is evaluated, Then one line says what is missing, and nothing is written
+    code = cli.main(["evaluate", str(folder), "--output", str(tmp_path / "out")])
+    assert says in _one_line_error(capsys, code)
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_complete_model_folder_passes_the_check(user_model):
+    from mwalign.models.registry import check_complete
+
+    check_complete(user_model)  # the undamaged original: no error
+
+
+# --- Issue 29: settings accepted and ignored, and messages that pointed at the wrong place, as the CLI shows them.
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (["--set", "evaluation.unseen=[spa]"], "--set evaluation.unseen=[spa]: spa in corpus.pool"),
+    (["--set", "training.batch_size=0"], "--set training.batch_size=0: Input should be greater than or equal to 2"),
+    (["--set", "corpus.pool=[spa, xxq]"], "--set corpus.pool=[spa, xxq]: unknown language code 'xxq'"),
+    (["--set", "training.temperature_grid_steps=5"], "training.temperature_grid_steps is set but is read only with"),
+    (["--profile", "params/"], "is a folder, not a profile file"),
+], ids=["pool-language-unseen", "set-named", "pool-once", "ignored-setting", "profile-folder"])
+@pytest.mark.parametrize("command", ["train", "run"])
+def test_bad_settings_are_one_line_naming_their_source_before_anything_is_written(tmp_path, capsys, command, args,
+                                                                                 says):
+    run_dir = tmp_path / "run"
+    code = cli.main([command, *args, "--run-dir", str(run_dir), *(["--no-book"] if command == "run" else [])])
+    err = _one_line_error(capsys, code)
+    assert says in err and err.count("corpus.pool:") <= 1, err
+    assert not run_dir.exists() and list(tmp_path.iterdir()) == [], "nothing may be written for a bad setting"
+
+
+def test_a_profile_with_a_repeated_key_is_one_line_naming_both_lines(tmp_path, capsys):
+    profile = tmp_path / "mine.yml"
+    profile.write_text("name: mine\ntraining:\n  seeds: [0]\n  seeds: [1]\n", encoding="utf-8")
+    code = cli.main(["plan", "--profile", str(profile), "--run-dir", str(tmp_path / "run")])
+    assert f"{profile}: key 'seeds' appears twice, on lines 3 and 4" in _one_line_error(capsys, code)

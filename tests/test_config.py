@@ -20,7 +20,7 @@ def test_every_shipped_profile_validates(profile):
 def test_unknown_key_names_file_and_key():
     with pytest.raises(config.ConfigError) as err:
         config.load_config("smoke", ["training.batch_sise=8"])
-    assert str(err.value).startswith("params/smoke.yml: training.batch_sise:"), err.value
+    assert str(err.value).startswith("--set training.batch_sise=8: Extra inputs"), err.value
 
 
 def test_wrong_type_is_rejected_with_the_key():
@@ -113,9 +113,10 @@ def test_bad_values_fail_at_load_naming_the_key(override, key, says):
     # Given a value that would fail only later (or write outside runs/), When the profile loads
     with pytest.raises(config.ConfigError) as err:
         config.load_config("smoke", [override])
-    # Then one line names the file, the key and what is wrong
+    # Then one line names the --set that gave the value (it names the key) and what is wrong
     message = str(err.value)
-    assert message.startswith(f"params/smoke.yml: {key}:") and says in message and "\n" not in message, message
+    assert message.startswith(f"--set {override}: ") and says in message and "\n" not in message, message
+    assert f": {key}:" not in message, "the --set names the key; it is not repeated"
 
 
 @pytest.mark.parametrize(("sets", "says"), [
@@ -176,3 +177,94 @@ def test_length_grouping_with_grad_cache_names_both_settings():
     # Given length grouping (needs whole-batch steps) together with GradCache chunks, Then loading fails naming both
     with pytest.raises(config.ConfigError, match=r"training\.length_grouping.*training\.grad_cache_mini_batch"):
         config.load_config("smoke", ["training.length_grouping=true", "training.grad_cache_mini_batch=4"])
+
+
+# --- Issue 29: no setting accepted and ignored; messages point at the source.
+
+
+def _profile(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "mine.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_profile_repeating_a_key_names_the_key_and_both_lines(tmp_path: Path):
+    # Given a profile that sets training.batch_size twice (YAML would silently keep the second)
+    path = _profile(tmp_path, "name: mine\ntraining:\n  batch_size: 8\n  epochs: 1\n  batch_size: 16\n")
+    # When it loads, Then one line names the file, the key and both lines
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config(path)
+    assert str(err.value) == f"{path}: key 'batch_size' appears twice, on lines 3 and 5; keep one", err.value
+    # And a repeated section or a repeat inside a --set value is refused the same way
+    with pytest.raises(config.ConfigError, match="key 'training' appears twice, on lines 2 and 4"):
+        config.load_config(_profile(tmp_path, "name: mine\ntraining: {}\ncorpus: {}\ntraining: {}\n"))
+    with pytest.raises(config.ConfigError, match=r"^--set 'training=\{epochs: 1, epochs: 2\}': key 'epochs'"):
+        config.parse_set(["training={epochs: 1, epochs: 2}"])
+
+
+def test_a_pool_language_declared_unseen_is_refused(tmp_path: Path):
+    # Given spa, a training (pool) language, listed as unseen
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config("smoke", ["evaluation.unseen=[spa]"])
+    # Then the --set is named with the language and the rule, in one line
+    assert str(err.value).startswith("--set evaluation.unseen=[spa]: spa in corpus.pool"), err.value
+    # And in a profile file the file is named
+    path = _profile(tmp_path, "name: mine\ncorpus: {pool: [spa, fra, cat]}\nevaluation: {unseen: [deu, fra]}\n")
+    with pytest.raises(config.ConfigError, match=rf"^{path}: evaluation.unseen: fra in corpus.pool"):
+        config.load_config(path)
+    # But the default unseen list simply leaves out a language the pool trains on
+    cfg = config.load_config(_profile(tmp_path, "name: mine\ncorpus: {pool: [spa, deu, cat]}\n"))
+    assert cfg.evaluation.unseen == ["nld", "pol", "tur"], cfg.evaluation.unseen
+
+
+@pytest.mark.parametrize(("sets", "says"), [
+    (["training.evaluations_per_epoch=1", "training.eval_every=5"],
+     "--set training.eval_every=5: training.eval_every is set but training.evaluations_per_epoch replaces it"),
+    (["training.temperature_grid_steps=10"],
+     "--set training.temperature_grid_steps=10: training.temperature_grid_steps is set but is read only with "
+     "training.temperature_grid"),
+    (["training.sub_pool=[spa]"], "--set training.sub_pool=[spa]: training.sub_pool is set but is read only by the "
+     "sub-pool ablation"),
+    (["training.temperature_grid=[0.05, 0.1]", "training.loss.temperature=0.02"],
+     "--set training.loss.temperature=0.02: training.loss.temperature is set but training.temperature_grid chooses"),
+    (["training.loss.symmetric=true"], "training.loss.symmetric is set but every pair is scored both ways"),
+    (["corpus.opus_dataset=me/mine"], "corpus.opus_dataset is set but is read only with corpus.source=opus"),
+    (["corpus.hf_model=facebook/nllb-200-distilled-600M"], "corpus.hf_model is set but is used only by the hf"),
+])
+def test_a_setting_this_combination_ignores_is_an_error(sets, says):
+    # Given a setting that the rest of the profile would make the pipeline ignore
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config("smoke", sets)
+    # Then loading fails with one line saying which setting and why
+    assert says in str(err.value) and "\n" not in str(err.value), err.value
+
+
+def test_ignored_setting_checks_pass_for_the_combinations_that_read_them():
+    # The same settings are accepted where they are read
+    assert config.load_config("smoke", ["training.temperature_grid=[0.05, 0.1]",
+                                        "training.temperature_grid_steps=10"]).training.temperature_grid_steps == 10
+    assert config.load_config("smoke", ["training.loss.anchors=english", "training.loss.symmetric=true"])
+    assert config.load_config("smoke", ["corpus.backend=ct2", "corpus.hf_model=x"]).corpus.hf_model == "x"
+    assert config.load_config("smoke", ["training.ablations=[sub-pool]", "training.sub_pool=[spa, cat]"])
+
+
+def test_a_bad_value_from_overrides_names_the_override_and_a_file_value_names_the_file():
+    # Given the same bad value from the papermill overrides mapping and from the profile's own section check
+    with pytest.raises(config.ConfigError, match=r"^overrides training.batch_size: Input should be greater"):
+        config.load_config("smoke", {"training": {"batch_size": 0}})
+    # Then a section check that a --set of that section takes part in names the file and that --set
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config("smoke", ["corpus.pool=[spa]"])
+    assert str(err.value).startswith("params/smoke.yml (with --set corpus.pool=[spa]): corpus.k=4 needs 3"), err.value
+
+
+def test_a_pool_error_says_corpus_pool_once():
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config("smoke", ["corpus.pool=[spa, xxq]"])
+    assert str(err.value).startswith("--set corpus.pool=[spa, xxq]: unknown language code 'xxq'"), err.value
+
+
+def test_a_profile_that_is_a_folder_says_so(tmp_path: Path):
+    with pytest.raises(config.ConfigError) as err:
+        config.load_config(str(tmp_path) + "/")
+    assert f"{tmp_path} is a folder, not a profile file" in str(err.value), err.value

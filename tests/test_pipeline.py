@@ -149,11 +149,14 @@ def test_a_library_upgrade_reruns_every_stage(current_run, monkeypatch):
 
 
 def test_changed_evaluation_data_reruns_the_stages_that_read_it(current_run, monkeypatch, tmp_path):
-    # Given a current run, When the evaluation data's checksums change
+    # Given a current run, When the evaluation data changes (a verified file with its new checksum)
+    import hashlib
+
     cfg, keys, _, _ = current_run
     other = tmp_path / "data"
-    other.mkdir()
-    (other / "SHA256SUMS").write_text("0  tatoeba/x\n")
+    (other / "tatoeba").mkdir(parents=True)
+    (other / "tatoeba" / "x").write_text("new\n")
+    (other / "SHA256SUMS").write_text(f"{hashlib.sha256(b'new' + bytes([10])).hexdigest()}  tatoeba/x\n")
     monkeypatch.setenv("MWALIGN_DATA_DIR", str(other))
     moved = pipeline.stage_keys(cfg)
     # Then the corpus (its exclusion lists), evaluation and everything downstream move
@@ -192,3 +195,25 @@ def test_a_second_run_on_the_same_folder_is_refused_until_the_first_ends(tmp_pat
     deadline = time.time() + 5
     with pipeline.run_lock(run_dir):
         assert time.time() < deadline
+
+
+def test_a_refused_second_run_writes_nothing_before_the_lock(tmp_path):
+    # Given a run folder whose lock is held (as by a running `mwalign run`)
+    run_dir, book = tmp_path / "run", tmp_path / "book"
+    with pipeline.run_lock(run_dir):
+        # When a second run with its own book root starts, Then it is refused ...
+        with pytest.raises(pipeline.PipelineError, match="in use by another mwalign run"):
+            pipeline.run("smoke", run_dir=run_dir, book_root=book, build=False, log=lambda _: None)
+    # ... before it copied the book's sources anywhere
+    assert not book.exists(), "the book root was prepared before the lock was taken"
+
+
+def test_only_the_committed_books_profile_writes_the_repository_by_default(tmp_path, monkeypatch):
+    # Given no --book-root, Then cpu (the committed book's profile) writes the repository, smoke its run folder
+    run_path = tmp_path / "run"
+    assert pipeline.book_root_for("cpu", run_path, None) == pipeline.REPO_ROOT
+    assert pipeline.book_root_for("params/cpu.yml", run_path, None) == pipeline.REPO_ROOT
+    assert pipeline.book_root_for("smoke", run_path, None) == run_path / "book"
+    # And an explicit --book-root wins, `.` included
+    monkeypatch.chdir(pipeline.REPO_ROOT)
+    assert pipeline.book_root_for("smoke", run_path, ".") == pipeline.REPO_ROOT

@@ -191,3 +191,42 @@ def test_committed_timings_with_a_probe_are_scaled_to_this_machine(tmp_path):
     assert "train: 50 steps [models=tiny-xlmr]: ~10.0 min (12 s per step" in text, text
     assert "estimate from the committed run's timings (artifacts/smoke/stage_timings.json)" in text
     assert "scaled by 2.00 = this machine's probe (2.00 s, AVX2) / the recording machine's (1.00 s, AVX512)" in text
+
+
+# Folder names a user may well have: SQLite must open them as file names, not read '#' or '?' as URI syntax.
+ODD_NAMES = ["run #1", "what?", "100% done", "two words", "résumé-ü"]
+
+
+def _cache_with_rows(run_dir: Path, rows: int, *, keep_open: bool = False):
+    from mwalign.corpus.backends.base import Translation
+    from mwalign.corpus.cache import TranslationCache
+
+    cache = TranslationCache(run_dir / "corpus" / "cache.sqlite")
+    cache.put_many((f"k{i}", "apertium", "", "1", "eng", "spa", Translation(f"hola {i}", 0)) for i in range(rows))
+    if keep_open:
+        return cache  # a writer still holds it: the rows sit in cache.sqlite-wal, not yet in the main file
+    cache.close()
+    return None
+
+
+@pytest.mark.parametrize("name", ODD_NAMES)
+@pytest.mark.parametrize("writer_open", [False, True], ids=["closed", "writer-open"])
+def test_plan_reads_the_cache_of_an_oddly_named_run_folder_and_writes_nothing(tmp_path, capsys, name, writer_open):
+    # Given a run folder whose name has URI-special or non-ASCII characters, and a cache holding 7 sentences
+    # (with writer_open, a writer still holds it and the rows sit in its write-ahead log)
+    run_dir = tmp_path / name
+    writer = _cache_with_rows(run_dir, 7, keep_open=writer_open)
+    before = _tree(tmp_path)
+    try:
+        # When `mwalign plan` counts the work
+        assert cli.main(["plan", "--profile", "smoke", "--run-dir", str(run_dir)]) == 0
+        after = _tree(tmp_path)
+    finally:
+        if writer is not None:
+            writer.close()
+    out = capsys.readouterr().out
+    # Then it finds the 7 cached sentences, and neither the run folder nor its parent gained or changed a file
+    assert "7 in the cache" in out, out
+    if writer_open:  # a reader may update the writer's shared-memory index; it creates and removes nothing
+        before, after = ({(p, 0) if p.endswith("-shm") else (p, t) for p, t in tree} for tree in (before, after))
+    assert after == before, f"plan changed files: {sorted(after ^ before)}"

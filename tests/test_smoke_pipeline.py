@@ -1,4 +1,7 @@
-"""The whole pipeline on the smoke profile, through papermill, into a temporary book that then builds."""
+"""The whole pipeline on the smoke profile, through papermill, into a temporary book that then builds.
+
+The run itself is the session fixture ``smoke_run`` (tests/conftest.py), shared with the damaged-run tests.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +15,6 @@ import pytest
 from mwalign import pipeline
 from mwalign.config import REPO_ROOT, load_config
 from tests import browser, golden_record
-
-
-@pytest.fixture(scope="module")
-def smoke_run(tmp_path_factory, data_dir):
-    """Run every stage of the smoke profile once; the committed chapters are not touched."""
-    root = tmp_path_factory.mktemp("book")
-    run_dir = tmp_path_factory.mktemp("run")
-    committed = {p: p.stat().st_mtime_ns for p in (REPO_ROOT / pipeline.CHAPTERS_SUBDIR).glob("*.ipynb")}
-    outcome = pipeline.run("smoke", book_root=root, run_dir=run_dir, log=lambda _: None)
-    return root, run_dir, outcome, committed
 
 
 @pytest.mark.slow

@@ -34,12 +34,18 @@ def test_notebook_hash_follows_cells_not_outputs(tmp_path):
 
 
 def test_data_hash_follows_the_checksums_or_the_bytes(tmp_path):
-    # Given a data folder with a checksum list
+    # Given a data folder with a checksum list that its file matches
+    import hashlib
+
+    def sums_for(text: str) -> str:
+        return f"{hashlib.sha256(text.encode()).hexdigest()}  set.tsv\n"
+
     (tmp_path / "set.tsv").write_text("a\tb\n")
-    (tmp_path / "SHA256SUMS").write_text("111  set.tsv\n")
+    (tmp_path / "SHA256SUMS").write_text(sums_for("a\tb\n"))
     with_sums = versioning.data_hash(tmp_path)
-    # When the checksum list changes, Then the hash moves
-    (tmp_path / "SHA256SUMS").write_text("222  set.tsv\n")
+    # When the file and its checksum change together, Then the hash moves
+    (tmp_path / "set.tsv").write_text("a\tB\n")
+    (tmp_path / "SHA256SUMS").write_text(sums_for("a\tB\n"))
     assert versioning.data_hash(tmp_path) != with_sums
     # And without a checksum list the file bytes decide it
     (tmp_path / "SHA256SUMS").unlink()

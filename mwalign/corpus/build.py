@@ -35,6 +35,7 @@ from mwalign.corpus.backends.reference import check_references
 from mwalign.corpus.cache import TranslationCache
 from mwalign.corpus.sources import Root, load_roots, source_version
 from mwalign.corpus.translate import TranslateStats, translate_cached
+from mwalign.datafiles import verify_data
 from mwalign.versioning import code_key
 
 log = logging.getLogger(__name__)
@@ -199,6 +200,7 @@ def exclusion_status(cfg: CorpusConfig) -> dict[str, str]:
     """How the evaluation-set exclusion applies: the data dir exists, or refusal unless explicitly allowed."""
     folder = data_dir()
     if folder.is_dir():
+        verify_data(folder)  # every file the exclusion reads matches SHA256SUMS, before anything is translated
         return {"evaluation_sets": "excluded"}
     if not cfg.allow_missing_exclusion:
         raise ValueError(

@@ -39,8 +39,9 @@ def resolve_model(spec: str | Path) -> Path | str:
     try:
         kind, target = models.resolve(spec)
         return models.prepare(target) if kind == "local" else Path(target) if kind == "path" else target
-    except models.ModelError as err:
-        raise ModelSpecError(f"model {spec}: {err}") from None
+    except models.ModelError as err:  # the message names the folder or file already, or says which model
+        raise ModelSpecError(str(err) if str(Path(str(spec)).expanduser()) in str(err) else f"model {spec}: {err}") \
+            from None
 
 
 def fingerprint(resolved: Path | str, cache_dir: Path | None = None) -> str:

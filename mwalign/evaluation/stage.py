@@ -28,6 +28,9 @@ from tqdm import tqdm  # plain bars: tqdm.auto wants ipywidgets inside notebooks
 
 from mwalign import atomic
 from mwalign import languages as mw_languages
+from mwalign.artifacts import DamagedArtifactError, json_or_none, read_json, read_parquet
+from mwalign.config import data_dir
+from mwalign.datafiles import verify_data
 from mwalign.evaluation import base_alignment
 from mwalign.evaluation import languages as eval_languages
 from mwalign.evaluation.embedding_cache import EmbeddingCache
@@ -115,6 +118,7 @@ def evaluate(
     :func:`select_tasks`. ``encode_all_first``: encode every
     distinct text of all tasks in one length-sorted pass into the embedding cache before mteb scores them.
     """
+    verify_data(data_dir())  # the mirrored tasks read only files that match SHA256SUMS (no folder: the hub's)
     if langs is not None:
         mw_languages.validate_codes(langs, where="langs")
     entries = [ModelEntry(k, v) for k, v in models.items()] if isinstance(models, dict) else list(models)
@@ -161,9 +165,8 @@ def _evaluate_one(
 ) -> pd.DataFrame:
     meta = encoder.mteb_model_meta
     predictions_dir = results_dir / "predictions" / meta.model_name_as_path() / str(meta.revision)
-    for task in tasks:  # no exact record (killed between mteb's write and ours): let mteb compute it again
-        if not exact_scores_path(task.metadata.name, predictions_dir).is_file():
-            result_cache.get_task_result_path(task.metadata.name, meta).unlink(missing_ok=True)
+    for task in tasks:  # no exact record (killed between mteb's write and ours) or a damaged cached file:
+        _drop_unreadable_results(task, result_cache.get_task_result_path(task.metadata.name, meta), predictions_dir)
     task_results, start, encoding_before = [], time.perf_counter(), encoder.encode_seconds + encoder.load_seconds
     convergence = 0
     for task in tasks:  # one task per call, so the bar can name it
@@ -221,6 +224,15 @@ def _rewarn_others(caught: list[warnings.WarningMessage]) -> int:
     return convergence
 
 
+def _drop_unreadable_results(task: AbsTask, result_path: Path, predictions_dir: Path) -> None:
+    """Let mteb compute a task again when our exact record is missing or any of its cached files is damaged."""
+    record = exact_scores_path(task.metadata.name, predictions_dir)
+    cached = (record, Path(result_path), predictions_dir / task.prediction_file_name)
+    if json_or_none(record) is None or any(p.is_file() and json_or_none(p) is None for p in cached[1:]):
+        for path in cached:
+            path.unlink(missing_ok=True)
+
+
 TEXT_COLUMNS = ("text", "sentence1", "sentence2")
 
 
@@ -271,7 +283,7 @@ def discard_results_of_other_code(results_dir: Path) -> None:
     """
     stamp = results_dir / "code_version.txt"
     current = code_key("evaluate")
-    if stamp.is_file() and stamp.read_text().strip() != current:
+    if stamp.is_file() and stamp.read_text(encoding="utf-8", errors="replace").strip() != current:  # damaged too
         for folder in ("results", "predictions"):
             shutil.rmtree(results_dir / folder, ignore_errors=True)
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -283,15 +295,6 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> Path:
     with atomic.atomic_path(path) as tmp:
         frame.to_parquet(tmp, index=False)
     return path
-
-
-def read_json(path: Path, what: str) -> Any:
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: missing {what}; run the earlier pipeline stage first")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err.msg} at line {err.lineno})") from None
 
 
 def _entries_from_index(index: Any, run_dir: Path) -> list[ModelEntry]:
@@ -326,13 +329,14 @@ def training_sentences(run_dir: Path) -> frozenset[str]:
     path = run_dir / "corpus" / "translations.parquet"
     if not path.is_file():
         return frozenset()
-    return frozenset(str(s).strip() for s in pd.read_parquet(path, columns=["eng"])["eng"].dropna())
+    table = read_parquet(path, "translation table", rebuild="mwalign corpus", columns=["eng"])
+    return frozenset(str(s).strip() for s in table["eng"].dropna())
 
 
 def seen_languages_of(cfg: Any, run_dir: Path) -> list[str]:
     """The languages a profile trains on: the run's corpus manifest when there is one, else English + the pool."""
     path = Path(run_dir) / "corpus" / "manifest.json"
-    manifest = read_json(path, "corpus manifest") if path.is_file() else {}
+    manifest = read_json(path, "corpus manifest", rebuild="mwalign corpus") if path.is_file() else {}
     return list(manifest.get("seen_languages") or ["eng", *manifest.get("pool", cfg.corpus.pool)])
 
 
@@ -377,9 +381,11 @@ def evaluate_with_profile(cfg: Any, entries: list[ModelEntry], results_dir: Path
 def run_evaluation_stage(cfg: Any, run_dir: Path) -> pd.DataFrame:
     """Stage 04: every model of ``models/index.json`` on ``cfg.evaluation.tasks``; writes ``results/scores.parquet``."""
     run_dir = Path(run_dir)
-    read_json(run_dir / "corpus" / "manifest.json", "corpus manifest")  # the corpus stage ran
+    verify_data(data_dir())  # before base_alignment or any task reads the mirror
+    read_json(run_dir / "corpus" / "manifest.json", "corpus manifest", rebuild="mwalign corpus")  # the corpus ran
     seen = seen_languages_of(cfg, run_dir)
-    entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index"), run_dir)
+    entries = _entries_from_index(read_json(run_dir / "models" / "index.json", "model index",
+                                            rebuild="mwalign train"), run_dir)
     discard_results_of_other_code(run_dir / "results")
     scores = evaluate_with_profile(cfg, entries, run_dir / "results", seen=seen, exclude=training_sentences(run_dir))
     write_parquet(scores, run_dir / "results" / "scores.parquet")
@@ -397,8 +403,9 @@ def run_base_alignment(ev: Any, run_dir: Path, *, device: str = "auto") -> pd.Da
     key = json.dumps([settings.model_dump(mode="json"), ev.batch_size, ev.max_seq_length, code_key("evaluate")],
                      sort_keys=True)
     path, stamp = run_dir / "results" / "base_alignment.parquet", run_dir / "results" / "base_alignment.key"
-    if path.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8") == key:
-        return pd.read_parquet(path)
+    if path.is_file() and stamp.is_file() and stamp.read_text(encoding="utf-8", errors="replace") == key:
+        with contextlib.suppress(DamagedArtifactError):  # damaged: computed again below
+            return read_parquet(path, "base-alignment table", rebuild="mwalign evaluate")
     table = base_alignment.base_alignment(
         settings.models, settings.prompts, tatoeba_langs=settings.tatoeba_langs,
         tatoeba_pairs=settings.tatoeba_pairs, sts17_subsets=settings.sts17_subsets,

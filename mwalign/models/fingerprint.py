@@ -15,15 +15,13 @@ while the file's size and mtime are unchanged, so a repeat call costs a few
 from __future__ import annotations
 
 import hashlib
-import json
 from pathlib import Path
 
-from mwalign import atomic
+from mwalign.filehash import DigestRecord
 
 CACHE_FILE = ".mwalign-fingerprint.json"
 WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model.bin")
 _STRUCTURE_FILES = ("modules.json", "sentence_bert_config.json")
-_CHUNK = 1 << 22
 
 
 class NoWeightsError(FileNotFoundError):
@@ -77,31 +75,6 @@ def _hashed_files(folder: Path) -> list[Path]:
     return sorted(set(weights + structure + module_configs))
 
 
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(_CHUNK):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _load_cache(cache_file: Path) -> dict:
-    try:
-        cache = json.loads(cache_file.read_text(encoding="utf-8"))
-        return cache if isinstance(cache, dict) else {}
-    except (OSError, ValueError):
-        return {}
-
-
-def _save_cache(cache_file: Path, cache: dict) -> None:
-    """Best effort: a read-only model folder just means no cache."""
-    try:
-        cache_file.parent.mkdir(parents=True, exist_ok=True)
-        atomic.write_json(cache_file, cache, indent=1, sort_keys=True)
-    except OSError:
-        pass
-
-
 def fingerprint(path: str | Path, *, cache_file: Path | None = None) -> str:
     """sha256 (hex) over the relative names and contents of a model folder's weight and structure files.
 
@@ -111,21 +84,11 @@ def fingerprint(path: str | Path, *, cache_file: Path | None = None) -> str:
     folder = Path(path).expanduser().resolve()
     if not folder.is_dir():
         raise NotADirectoryError(f"{folder}: not a model folder")
-    cache_file = cache_file or folder / CACHE_FILE
-    cache = _load_cache(cache_file)
-    fresh: dict[str, dict] = {}
+    record = DigestRecord(cache_file or folder / CACHE_FILE)
     total = hashlib.sha256()
     for file in _hashed_files(folder):
         rel = file.relative_to(folder).as_posix()
-        stat = file.stat()
-        entry = cache.get(rel)
-        signature = [stat.st_size, stat.st_mtime_ns]
-        if not (isinstance(entry, dict) and [entry.get("size"), entry.get("mtime_ns")] == signature):
-            if file.suffix == ".safetensors":
-                check_weights_file(file)
-            entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _file_sha256(file)}
-        fresh[rel] = entry
-        total.update(f"{rel}\0{entry['sha256']}\n".encode())
-    if fresh != cache:
-        _save_cache(cache_file, fresh)
+        check = check_weights_file if file.suffix == ".safetensors" else None
+        total.update(f"{rel}\0{record.sha256(file, rel, before_hashing=check)}\n".encode())
+    record.save()
     return total.hexdigest()

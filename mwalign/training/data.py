@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from mwalign.artifacts import read_parquet
 from mwalign import languages
 
 LANGUAGE_IDS: dict[str, int] = {code: i for i, code in enumerate(languages.LANGUAGES)}
@@ -89,7 +90,7 @@ def read_rows(path: Path) -> RowTable:
     """Read ``corpus/<name>.parquet`` (root_id, languages, sentences) into validated rows."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: not found; run the corpus stage first (mwalign run --only data)")
-    return rows_from_frame(pd.read_parquet(path), str(path))
+    return rows_from_frame(read_parquet(path, "corpus rows", rebuild="mwalign corpus"), str(path))
 
 
 class RootBatchSampler:

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 from torch import nn
 
+from mwalign.artifacts import read_json
 from mwalign import atomic
 
 INDEX_COLUMNS = ["label", "path", "base", "role", "method", "seed", "dtype", "corpus_hash"]
@@ -43,10 +44,7 @@ def read_index(run_dir: Path) -> list[dict[str, Any]]:
     path = run_dir / "models" / "index.json"
     if not path.is_file():
         return []
-    try:
-        entries = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: not valid JSON ({err}); delete it and rerun the training stage") from None
+    entries = read_json(path, "model index", rebuild="mwalign train")
     if not isinstance(entries, list):
         raise ValueError(f"{path}: expected a list of model entries (CONTRACTS.md)")
     return entries

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from mwalign.artifacts import json_or_none, read_json
 from mwalign.config import LossConfig, RunConfig
 from mwalign.devices import resolve_device
 from mwalign.ranks import rank_and_world
@@ -330,8 +331,8 @@ def _entry(label, base, role, method, seed, dtype, corpus_hash) -> dict:
 
 
 def _is_done(target: Path, job_hash: str) -> bool:
-    info = target / "mwalign_training.json"
-    return info.is_file() and json.loads(info.read_text(encoding="utf-8")).get("job_hash") == job_hash
+    info = json_or_none(target / "mwalign_training.json")  # damaged: not done, the model is trained again
+    return isinstance(info, dict) and info.get("job_hash") == job_hash
 
 
 def _job_hash(job: Job, corpus_hash: str) -> str:
@@ -355,7 +356,7 @@ def _corpus_hash(corpus: Path) -> str:
     """The corpus manifest's ``content_hash``, else a hash of the parquet files' bytes."""
     manifest = corpus / "manifest.json"
     if manifest.is_file():
-        content_hash = json.loads(manifest.read_text(encoding="utf-8")).get("content_hash")
+        content_hash = read_json(manifest, "corpus manifest", rebuild="mwalign corpus").get("content_hash")
         if content_hash:
             return str(content_hash)
     digest = hashlib.sha256()

@@ -17,6 +17,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
+from mwalign.artifacts import json_or_none
 from mwalign import atomic
 from mwalign.config import LossConfig
 from mwalign.training.data import RowTable
@@ -30,7 +31,7 @@ RECORD = "temperature_grid.json"
 def read_choices(run_dir: Path) -> dict[str, dict[str, Any]]:
     """``models/temperature_grid.json``: per base model, the grid, its dev accuracies and the chosen value."""
     path = Path(run_dir) / "models" / RECORD
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    return json_or_none(path) or {}  # damaged: the grid is run again
 
 
 def pick_temperature(load_model, base: str, grid: list[float], rows: RowTable, dev: RowTable,

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mwalign.artifacts import read_parquet
 from mwalign.training.data import RowTable, rows_from_frame
 
 ABLATION_VARIANTS = ("k2-multiway", "k-all", "sub-pool")
@@ -30,7 +31,7 @@ def _wide_rows(path: Path, train_roots: set[str]) -> list[tuple[str, list[str], 
     """(root, languages, sentences) per training root from the wide table, English first."""
     if not path.is_file():
         raise FileNotFoundError(f"{path}: needed for the k2-multiway / k-all ablations; run the corpus stage")
-    wide = pd.read_parquet(path)
+    wide = read_parquet(path, "translation table", rebuild="mwalign corpus")
     if "root_id" not in wide.columns or "eng" not in wide.columns:
         raise ValueError(f"{path}: expected columns root_id, eng and one per pool language (CONTRACTS.md)")
     codes = ["eng"] + [c for c in wide.columns if c not in ("root_id", "eng")]

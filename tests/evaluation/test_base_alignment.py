@@ -103,5 +103,5 @@ def test_bad_base_alignment_settings_fail_at_load(override, says):
     with pytest.raises(config.ConfigError) as err:
         config.load_config("smoke", [override])
     message = str(err.value)
-    assert message.startswith("params/smoke.yml: evaluation.base_alignment") and says in message, message
+    assert message.startswith(f"--set {override}: evaluation.base_alignment.") and says in message, message
     assert "\n" not in message

@@ -16,7 +16,7 @@ KEY = ["task", "subset", "split", "metric", "group"]
 def profile_file(tmp_path, **evaluation) -> str:
     """The test profile as a YAML file, the way a user passes --profile."""
     path = tmp_path / "profile.yml"
-    path.write_text(yaml.safe_dump(smoke_config(**evaluation).model_dump(mode="json")), encoding="utf-8")
+    path.write_text(yaml.safe_dump(smoke_config(**evaluation).model_dump(mode="json", exclude_unset=True)), encoding="utf-8")
     return str(path)
 
 

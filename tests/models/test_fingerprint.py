@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
 import shutil
 
 import pytest
 import torch
 from safetensors.torch import save
 
+from mwalign import filehash
 from mwalign.models.fingerprint import NoWeightsError, fingerprint
 
-fingerprint_module = importlib.import_module("mwalign.models.fingerprint")  # shadowed by the function
 
 
 def _safetensors(weights: bytes) -> bytes:
@@ -56,7 +55,7 @@ def test_repeat_call_reuses_cached_digests(tmp_path, monkeypatch):
     expected = fingerprint(folder)
     # When files are unchanged, no file is hashed again
     calls = []
-    monkeypatch.setattr(fingerprint_module, "_file_sha256", lambda path: calls.append(path) or "x")
+    monkeypatch.setattr(filehash, "file_sha256", lambda path: calls.append(path) or "x")
     assert fingerprint(folder) == expected
     assert calls == [], "unchanged files must come from the cache beside the weights"
 

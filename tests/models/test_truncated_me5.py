@@ -59,9 +59,9 @@ def test_an_out_of_range_layer_count_fails_at_load(override, key):
     # Given a stand-in name whose L is outside 1..12, When the profile loads
     with pytest.raises(config.ConfigError) as err:
         config.load_config("smoke", [override])
-    # Then one line names the file, the key and the valid range
+    # Then one line names the --set (the key), and the valid range
     message = str(err.value)
-    assert message.startswith(f"params/smoke.yml: {key}:") and "me5-small-l12" in message and "\n" not in message
+    assert message.startswith(f"--set {override}: ") and "me5-small-l12" in message and "\n" not in message
 
 
 def test_an_in_range_layer_count_loads():

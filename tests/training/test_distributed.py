@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
+import faulthandler
+import gc
+import sys
+
 import pytest
 import torch
 import torch.distributed as dist
@@ -17,6 +22,30 @@ from mwalign.training.losses import MultiWayContrastiveLoss
 from .conftest import FIXTURE_LANGUAGES, corpus_frame
 
 GLOBAL_BATCH = [0, 2, 3, 5, 8, 11, 13, 15]
+WORKER_SECONDS = 120  # a worker that hangs (a collective never matched) fails the test instead of the suite
+
+
+def _init(rank: int, world: int, init_file: str) -> None:
+    """Join the gloo group; a worker still running after WORKER_SECONDS prints its stack and exits."""
+    torch.set_num_threads(1)
+    faulthandler.dump_traceback_later(WORKER_SECONDS, exit=True, file=sys.stderr)
+    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world,
+                            timeout=datetime.timedelta(seconds=WORKER_SECONDS // 2))
+
+
+def _spawn(worker, args: tuple) -> None:
+    """``mp.spawn`` of 2 ranks that fails, naming the rank, if one ends badly or the pair outlives its time."""
+    context = mp.start_processes(worker, args=args, nprocs=2, join=False, start_method="spawn")
+    try:
+        deadline = WORKER_SECONDS + 60
+        for _ in range(deadline):
+            if context.join(timeout=1):
+                return
+        raise AssertionError(f"the 2 gloo workers did not finish within {deadline} s")
+    finally:
+        for process in context.processes:
+            if process.is_alive():
+                process.kill()
 
 
 def _one_step(model, rows, indices, gather: bool):
@@ -32,8 +61,7 @@ def _one_step(model, rows, indices, gather: bool):
 
 
 def _worker(rank: int, world: int, init_file: str, model_dir: str, frame_path: str, out_path: str) -> None:
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    _init(rank, world, init_file)
     try:
         import pandas as pd
 
@@ -58,8 +86,8 @@ def test_two_process_ddp_matches_single_process(tiny_model_dir, fixture_lines, t
     model = SentenceTransformer(str(tiny_model_dir), device="cpu")
     single_loss, single_grads = _one_step(model, rows, GLOBAL_BATCH, gather=False)
     # When 2 gloo processes each take half the rows, all-gather embeddings and average gradients
-    mp.spawn(_worker, args=(2, str(tmp_path / "init"), str(tiny_model_dir), str(tmp_path / "rows.parquet"),
-                            str(tmp_path / "out")), nprocs=2, join=True)
+    _spawn(_worker, (2, str(tmp_path / "init"), str(tiny_model_dir), str(tmp_path / "rows.parquet"),
+                     str(tmp_path / "out")))
     results = []
     for rank in range(2):
         saved = load_file(str(tmp_path / f"out.{rank}"))
@@ -75,8 +103,7 @@ def test_two_process_ddp_matches_single_process(tiny_model_dir, fixture_lines, t
 def _ddp_worker(rank: int, world: int, init_file: str, model_dir: str, frame_path: str, out_path: str,
                 freeze_unused: bool) -> None:
     """One step under torch's ``DistributedDataParallel``, optionally with the unused BERT pooler frozen."""
-    torch.set_num_threads(1)
-    dist.init_process_group("gloo", init_method=f"file://{init_file}", rank=rank, world_size=world)
+    _init(rank, world, init_file)
     try:
         import pandas as pd
         from torch.nn.parallel import DistributedDataParallel
@@ -96,6 +123,10 @@ def _ddp_worker(rank: int, world: int, init_file: str, model_dir: str, frame_pat
         loss.loss_from_embeddings(embeddings, batch.labels).backward()
         save_file({n: p.grad.contiguous() for n, p in model.named_parameters() if p.grad is not None},
                   f"{out_path}.{rank}")
+        # The wrapper goes before its process group: a reducer whose bucket never became ready (the unfrozen
+        # pooler) could otherwise hang in its destructor, after the group is gone, when the worker returns.
+        del ddp
+        gc.collect()
     finally:
         dist.destroy_process_group()
 
@@ -114,8 +145,8 @@ def test_ddp_wrapper_matches_single_process_once_unused_parameters_are_frozen(ti
     for freeze in (True, False):
         # When 2 gloo processes take one DDP step, with the unused pooler frozen or not
         out = tmp_path / f"ddp-{freeze}"
-        mp.spawn(_ddp_worker, args=(2, str(tmp_path / f"init-{freeze}"), str(tiny_model_dir),
-                                    str(tmp_path / "rows.parquet"), str(out), freeze), nprocs=2, join=True)
+        _spawn(_ddp_worker, (2, str(tmp_path / f"init-{freeze}"), str(tiny_model_dir),
+                             str(tmp_path / "rows.parquet"), str(out), freeze))
         got[freeze] = [load_file(f"{out}.{rank}") for rank in range(2)]
     # Then with it frozen every rank's gradients equal the single-process ones ...
     for grads in got[True]:
