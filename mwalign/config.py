@@ -233,6 +233,11 @@ class TrainingConfig(StrictModel):
     max_seq_length: int = Field(128, ge=8)
     patience: int = Field(10, ge=1, description="Early-stopping patience in evaluations (paper: 10).")
     eval_every: int = Field(50, ge=1, description="Steps between dev evaluations.")
+    dev_metric: Literal["pair-accuracy", "all-language-mrr"] = Field(
+        "all-language-mrr", description="Dev metric for early stopping and model selection (the same for every "
+        "method and study): 'all-language-mrr' ranks each dev sentence's translations among all dev sentences of "
+        "every language; 'pair-accuracy' retrieves within one language pair at a time (saturates near 1).",
+    )
     evaluations_per_epoch: int | None = Field(
         None, ge=1, description="Dev evaluations per epoch, evenly spaced (replaces eval_every): the same rule in "
         "epochs for the multi-way and the bilingual corpus, whose epochs differ in steps."
@@ -262,7 +267,7 @@ class TrainingConfig(StrictModel):
     )
     temperature_grid: list[float] | None = Field(
         None, min_length=2, description="Temperatures tried per base model (None: loss.temperature). Each gets a "
-        "short multi-way run (first seed, temperature_grid_steps steps); the one with the best dev accuracy "
+        "short multi-way run (first seed, temperature_grid_steps steps); the one with the best dev metric "
         "(ties: the earlier in the list) trains every model of that base, both methods alike."
     )
     temperature_grid_steps: int = Field(50, ge=1, description="Optimiser steps of each temperature-grid run.")

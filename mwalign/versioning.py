@@ -30,7 +30,8 @@ from mwalign.datafiles import SUMS_FILE, verify_data
 STAGE_VERSIONS: dict[str, int] = {
     "data": 2,  # corpus bytes: roots, exclusion, translation, filters, budgets, sensitivity corpora.
     # 2: the matching key deletes marks inside words ("don't" = "dont"), so more evaluation copies are excluded
-    "train": 1,  # alignment models' weights, training logs and the training chapter
+    "train": 2,  # alignment models' weights, training logs and the training chapter.
+    # 2: early stopping and model selection by training.dev_metric (default all-language-mrr), logged with its SE
     "me5": 1,  # mE5 fine-tuning weights and its chapter
     "evaluate": 2,  # embeddings, scores and the evaluation chapter. 2: mE5 texts carry the query: prefix once
     "results": 1,  # the results chapter's tables and figures

@@ -9,7 +9,7 @@ import pandas as pd
 
 
 TRAINING_FIELDS = {"rows": "rows", "pairs": "positive pairs", "epochs_run": "epochs run", "steps": "steps",
-                   "best_step": "best step", "best_dev_accuracy": "best dev accuracy", "stop_reason": "stop reason"}
+                   "best_step": "best step", "best_dev_metric": "best dev metric", "stop_reason": "stop reason"}
 INTEGER_COLUMNS = ("seed", "rows", "positive pairs", "steps", "best step")
 NOT_TRAINED_NOTE = ("not applicable: the base model is not trained (no seed, rows or steps); a model whose run "
                     "ended before its first dev evaluation (training.eval_every) records no best step.")
@@ -46,25 +46,75 @@ def load_data(run_dir: Path) -> pd.DataFrame:
 
 
 def stops(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
-    """Per trained model of a role: its best step with the dev accuracy there, and its stop step and reason."""
+    """Per trained model of a role: its best step with the dev metric there, and its stop step and reason."""
     table = models_table(run_dir, role)
     table = table[table["method"] != "base"]
-    table = table.assign(**{"best dev accuracy ×100": table["best dev accuracy"].astype(float) * 100})
-    return table[["method", "seed", "best step", "best dev accuracy ×100", "steps", "stop reason"]]
+    table = table.assign(**{"best dev metric ×100": table["best dev metric"].astype(float) * 100})
+    return table[["method", "seed", "best step", "best dev metric ×100", "steps", "stop reason"]]
+
+
+def dev_resolution(curves: pd.DataFrame, role: str = "unaligned") -> pd.DataFrame:
+    """Per trained model: can its dev metric choose between checkpoints?
+
+    The best evaluation against the runner-up and against the last one, in units of the dev metric's
+    standard error over dev rows at the best step (``dev_se`` in the log): a gap of 2 or more standard errors
+    is more than the dev sample's noise. Evaluations: how many the run made.
+    """
+    data = curves[curves["role"] == role] if "role" in curves else curves
+    if "dev_metric" not in data or data["dev_metric"].isna().all():
+        return pd.DataFrame()
+    rows = []
+    for label, curve in data.dropna(subset=["dev_metric"]).groupby("label", sort=False):
+        ranked = curve.sort_values(["dev_metric", "step"], ascending=[False, True])
+        best = ranked.iloc[0]
+        se = best.get("dev_se")
+        se = float(se) if se is not None and pd.notna(se) and se > 0 else float("nan")
+        runner_up = ranked.iloc[1]["dev_metric"] if len(ranked) > 1 else float("nan")
+        last = curve.sort_values("step").iloc[-1]["dev_metric"]
+        rows.append({"label": label, "method": best["method"], "seed": best["seed"], "evaluations": len(curve),
+                     "best step": int(best["step"]), "best ×100": best["dev_metric"] * 100, "SE ×100": se * 100,
+                     "best − runner-up (SE)": (best["dev_metric"] - runner_up) / se,
+                     "best − last (SE)": (best["dev_metric"] - last) / se})
+    return pd.DataFrame(rows).set_index("label").astype({"seed": "Int64"})
+
+
+def dev_resolution_text(table: pd.DataFrame, threshold: float = 2.0) -> str:
+    """What :func:`dev_resolution` shows, in words generated from its numbers."""
+    if table.empty:
+        return "No run logged a dev metric, so no checkpoint was chosen by one."
+    separated = table["best − runner-up (SE)"] >= threshold
+    several = table["evaluations"] > 1
+    n, n_several = len(table), int(several.sum())
+    if n_several == 0:
+        return (f"Each of the {n} runs made one dev evaluation, so the dev metric had nothing to choose between; "
+                "raise training.evaluations_per_epoch (or lower training.eval_every) for it to select a checkpoint.")
+    parts = [f"In {int(separated[several].sum())} of {n_several} runs with more than one dev evaluation, the best "
+             f"checkpoint beats the runner-up by at least {threshold:g} standard errors of the dev metric "
+             f"(median {table.loc[several, 'best − runner-up (SE)'].median():.1f} SE): "]
+    if separated[several].all():
+        parts.append("the dev metric separates checkpoints by more than its sampling noise in every run.")
+    elif separated[several].any():
+        parts.append("in the others the choice between the two best checkpoints is within the dev sample's noise.")
+    else:
+        parts.append("the choice between the two best checkpoints is within the dev sample's noise in every run, "
+                     "so selecting by it is close to taking either.")
+    kept_last = (table["best − last (SE)"] == 0).sum()
+    parts.append(f" The kept checkpoint is the last one in {kept_last} of {n} runs.")
+    return "".join(parts)
 
 
 def temperature_table(run_dir: Path) -> pd.DataFrame:
-    """The dev grid of temperatures per base model (models/temperature_grid.json): dev accuracy (×100) per value
+    """The dev grid of temperatures per base model (models/temperature_grid.json): the dev metric (×100) per value
     and the pick (as text: a temperature is no score to round)."""
     path = Path(run_dir) / "models" / "temperature_grid.json"
     record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    rows = [{"base": base, **{f"dev ×100 at τ = {t:g}": acc * 100 for t, acc in zip(r["grid"], r["dev_accuracy"])},
+    rows = [{"base": base, **{f"dev ×100 at τ = {t:g}": acc * 100 for t, acc in zip(r["grid"], r["dev_metric"])},
              "chosen τ": f"{r['chosen']:g}", "grid steps": r["steps"]} for base, r in record.items()]
     return pd.DataFrame(rows).set_index("base") if rows else pd.DataFrame()
 
 
 def plot(curves: pd.DataFrame, role: str, stopped: pd.DataFrame | None = None):
-    """Training loss per step and, where logged, the dev bitext accuracy used for early stopping.
+    """Training loss per step and, where logged, the dev metric used for early stopping (± its standard error).
 
     With ``stopped`` (:func:`stops`), each dev curve carries a star at its best step (the weights kept)
     and a cross at its stop step.
@@ -73,16 +123,21 @@ def plot(curves: pd.DataFrame, role: str, stopped: pd.DataFrame | None = None):
     import seaborn as sns
 
     data = curves[curves["role"] == role]
-    has_dev = "dev_accuracy" in data.columns and data["dev_accuracy"].notna().any()
+    has_dev = "dev_metric" in data.columns and data["dev_metric"].notna().any()
     fig, axes = plt.subplots(1, 2 if has_dev else 1, figsize=(11 if has_dev else 7, 3.4), squeeze=False)
     sns.lineplot(data=data, x="step", y="loss", hue="method", units="label", estimator=None, ax=axes[0][0],
                  alpha=0.8, legend=not has_dev)
     axes[0][0].set_title("Training loss per optimiser step")
     if has_dev:
-        dev = data.dropna(subset=["dev_accuracy"])
-        sns.lineplot(data=dev, x="step", y="dev_accuracy", hue="method", units="label", estimator=None,
+        dev = data.dropna(subset=["dev_metric"])
+        sns.lineplot(data=dev, x="step", y="dev_metric", hue="method", units="label", estimator=None,
                      ax=axes[0][1], marker="o", alpha=0.8)
-        axes[0][1].set_title("Dev bitext-mining accuracy (early stopping)")
+        if "dev_se" in dev and dev["dev_se"].notna().any():
+            for _, curve in dev.groupby("label"):
+                curve = curve.sort_values("step")
+                axes[0][1].fill_between(curve["step"], curve["dev_metric"] - curve["dev_se"],
+                                        curve["dev_metric"] + curve["dev_se"], color="grey", alpha=0.15, lw=0)
+        axes[0][1].set_title("Dev metric (early stopping), ± 1 SE")
         if stopped is not None:
             _mark_stops(axes[0][1], dev, stopped)
         axes[0][1].legend(fontsize=7, loc="lower right")
@@ -93,7 +148,7 @@ def plot(curves: pd.DataFrame, role: str, stopped: pd.DataFrame | None = None):
 def _mark_stops(ax, dev: pd.DataFrame, stopped: pd.DataFrame) -> None:
     """Star: best step (the weights kept); cross: the step where training stopped."""
     for label, row in stopped.iterrows():
-        curve = dev[dev["label"] == label].set_index("step")["dev_accuracy"]
+        curve = dev[dev["label"] == label].set_index("step")["dev_metric"]
         if curve.empty:
             continue
         if pd.notna(row["best step"]) and int(row["best step"]) in curve.index:  # the kept weights
@@ -102,3 +157,21 @@ def _mark_stops(ax, dev: pd.DataFrame, stopped: pd.DataFrame) -> None:
         ax.scatter(last, curve[last], marker="x", s=40, color="tab:red", zorder=4)
     ax.scatter([], [], marker="*", color="black", label="best (kept)")
     ax.scatter([], [], marker="x", color="tab:red", label="stopped")
+
+
+def stops_text(stopped: pd.DataFrame) -> str:
+    """What :func:`stops` shows, in words: how the runs of each method ended and where their best step fell."""
+    if stopped.empty:
+        return "No model of this role was trained."
+    parts = []
+    for method, runs in stopped.groupby("method", sort=False):
+        reasons = runs["stop reason"].value_counts()
+        ended = ", ".join(f"{count} by {reason}" for reason, count in reasons.items())
+        at_end = int((runs["best step"] == runs["steps"]).sum())
+        parts.append(f"{method}: {len(runs)} run{'s' if len(runs) > 1 else ''}, ended {ended}; the best dev "
+                     f"evaluation was the last step in {at_end} of them")
+    text = "; ".join(parts) + "."
+    if not (stopped["stop reason"] == "patience").any():
+        text += (" No run ended by patience: each kept improving on the dev metric often enough to use every "
+                 "epoch it was given, so a longer schedule could still change the comparison.")
+    return text

@@ -35,7 +35,7 @@ from mwalign.training.checkpoint import (
     save_checkpoint,
 )
 from mwalign.training.data import Batch, RootBatchSampler, RowTable, make_batch
-from mwalign.training.dev_metric import bitext_accuracy
+from mwalign.training.dev_metric import DevMetric, dev_score
 from mwalign.training.distributed import (
     average_gradients,
     barrier,
@@ -73,6 +73,7 @@ class TrainSettings:
     eval_every: int = 50
     patience: int = 10
     evaluations_per_epoch: int | None = None  # set: dev evaluations at evenly spaced steps of each epoch instead
+    dev_metric: DevMetric = "pair-accuracy"
     dtype: Literal["bf16", "fp16", "fp32"] = "fp32"  # fp16 (CUDA without bf16) trains with a GradScaler
     prompt: str | None = None
     freeze_word_embeddings: bool = False
@@ -146,7 +147,7 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
         record = _train_step(model, loss, batch, optimizer, scheduler, settings, state, len(batches), scaler, tokens)
         state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
         if dev is not None and (state.step % every == 0 or state.step == total_steps):
-            record["dev_accuracy"] = _evaluate(model, dev, settings, state, work_dir)
+            record["dev_metric"] = _evaluate(model, dev, settings, state, work_dir)
         if is_main_process():
             _append_log(work_dir / LOG, record)
             if state.step % every == 0 or state.step == total_steps or state.stopped_early:
@@ -222,8 +223,9 @@ def _train_step(model, loss, batch: Batch, optimizer, scheduler, settings: Train
 
 
 def _evaluate(model, dev: RowTable, settings: TrainSettings, state: LoopState, work_dir: Path) -> float:
-    """Dev bitext accuracy; keeps the best weights on disk and counts evaluations without improvement."""
-    metric = bitext_accuracy(model, dev, dtype=settings.dtype, prompt=settings.prompt)
+    """The dev metric; keeps the best weights on disk and counts evaluations without improvement."""
+    score = dev_score(model, dev, settings.dev_metric, dtype=settings.dtype, prompt=settings.prompt)
+    metric = score.value
     if state.best_metric is None or metric > state.best_metric:
         state.best_metric, state.best_step, state.evals_without_improvement = metric, state.step, 0
         if is_main_process():
@@ -232,7 +234,7 @@ def _evaluate(model, dev: RowTable, settings: TrainSettings, state: LoopState, w
     else:
         state.evals_without_improvement += 1
         state.stopped_early = state.evals_without_improvement >= settings.patience
-    state.history.append({"step": state.step, "dev_accuracy": metric})
+    state.history.append({"step": state.step, "dev_metric": metric, "dev_se": score.se})
     return metric
 
 

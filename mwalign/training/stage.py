@@ -196,7 +196,7 @@ def _alignment_job(cfg: RunConfig, base: str, method: str, seed: int, rows: RowT
     settings = TrainSettings(
         batch_size=t.batch_size, epochs=t.epochs, learning_rate=t.learning_rate, seed=seed, max_steps=t.max_steps,
         warmup_ratio=t.warmup_ratio, eval_every=t.eval_every, patience=t.patience,
-        evaluations_per_epoch=t.evaluations_per_epoch, dtype=dtype, freeze_word_embeddings=t.freeze_word_embeddings,
+        evaluations_per_epoch=t.evaluations_per_epoch, dev_metric=t.dev_metric, dtype=dtype, freeze_word_embeddings=t.freeze_word_embeddings,
         grad_cache_mini_batch=t.grad_cache_mini_batch,
         attention=t.attention, length_grouping=t.length_grouping, fused_optimizer=t.fused_optimizer)
     RootBatchSampler(rows.root_ids, t.batch_size, seed, where=f"params/{cfg.name}.yml: training.batch_size")
@@ -265,7 +265,7 @@ def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash:
     result = train(model, loss, job.rows, dev if job.use_dev else None, settings, work_dir)
     info = {"job_hash": job_hash, **{k: v for k, v in entry.items() if k != "path"}, "loss": job.loss.model_dump(),
             "settings": asdict(settings), "rows": len(job.rows), "pairs": job.rows.pair_count,
-            "steps": result.steps, "best_dev_accuracy": result.best_metric, "best_step": result.best_step,
+            "steps": result.steps, "dev_metric": settings.dev_metric, "best_dev_metric": result.best_metric, "best_step": result.best_step,
             "stopped_early": result.stopped_early, "stop_reason": result.stop_reason, "stop_step": result.steps,
             "epochs_run": result.epochs_run, "dev_curve": result.history,
             "corpus_source": _run_relative(job.rows.source, run_dir)}

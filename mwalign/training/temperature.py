@@ -56,7 +56,7 @@ def pick_temperature(load_model, base: str, grid: list[float], rows: RowTable, d
     chosen = grid[max(range(len(grid)), key=lambda i: (accuracies[i], -i))]
     if is_main_process():
         record = read_choices(run_dir)
-        record[base] = {"hash": run_hash, "grid": grid, "dev_accuracy": accuracies, "chosen": chosen,
+        record[base] = {"hash": run_hash, "grid": grid, "dev_metric": accuracies, "chosen": chosen,
                         "steps": steps, "method": "multiway", "seed": settings.seed}
         atomic.write_json(Path(run_dir) / "models" / RECORD, record, indent=2)
     return chosen

@@ -53,7 +53,7 @@ def test_models_table_counts_print_as_integers_beside_the_untrained_base(tmp_pat
              {"label": "m-s0", "role": "unaligned", "method": "multiway", "seed": 0, "dtype": "bf16",
               "path": "models/m-s0"}]
     (tmp_path / "models" / "index.json").write_text(json.dumps(index))
-    record = {"rows": 402, "pairs": 2412, "steps": 26, "best_step": None, "best_dev_accuracy": None}
+    record = {"rows": 402, "pairs": 2412, "steps": 26, "best_step": None, "best_dev_metric": None}
     (tmp_path / "models" / "m-s0" / "mwalign_training.json").write_text(json.dumps(record))
     # When the chapter's model table is formatted for reading
     cells = tables.for_reading(training_curves.models_table(tmp_path), note=training_curves.NOT_TRAINED_NOTE).cells

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from mwalign.config import load_config
 from mwalign.reporting import deviations, training_curves
@@ -19,10 +20,10 @@ def _run(tmp_path):
              {"label": "m-multiway-s0", "role": "unaligned", "method": "multiway", "seed": 0, "dtype": "fp32",
               "path": "models/m-multiway-s0", "base": "m"}]
     (tmp_path / "models" / "index.json").write_text(json.dumps(index))
-    record = {"rows": 8, "pairs": 48, "steps": 4, "best_step": 2, "best_dev_accuracy": 0.7, "epochs_run": 2.0,
+    record = {"rows": 8, "pairs": 48, "steps": 4, "best_step": 2, "best_dev_metric": 0.7, "epochs_run": 2.0,
               "stop_reason": "patience"}
     (folder / "mwalign_training.json").write_text(json.dumps(record))
-    log = [{"step": s, "loss": 1.0 / s, **({"dev_accuracy": a} if a is not None else {})}
+    log = [{"step": s, "loss": 1.0 / s, **({"dev_metric": a, "dev_se": 0.01} if a is not None else {})}
            for s, a in [(1, None), (2, 0.7), (3, None), (4, 0.6)]]
     (folder / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
     return tmp_path
@@ -37,7 +38,7 @@ def test_stops_table_names_best_step_stop_step_and_reason(tmp_path):
     assert list(table.index) == ["m-multiway-s0"]
     row = table.loc["m-multiway-s0"]
     assert (row["best step"], row["steps"], row["stop reason"]) == (2, 4, "patience")
-    assert row["best dev accuracy ×100"] == 70.0
+    assert row["best dev metric ×100"] == 70.0
 
 
 def test_curve_figure_marks_best_and_stop_steps(tmp_path):
@@ -54,7 +55,7 @@ def test_curve_figure_marks_best_and_stop_steps(tmp_path):
 def test_temperature_table_shows_each_value_and_the_pick(tmp_path):
     # Given a grid record
     (tmp_path / "models").mkdir()
-    record = {"m": {"grid": [0.02, 0.05], "dev_accuracy": [0.4, 0.5], "chosen": 0.05, "steps": 10}}
+    record = {"m": {"grid": [0.02, 0.05], "dev_metric": [0.4, 0.5], "chosen": 0.05, "steps": 10}}
     (tmp_path / "models" / "temperature_grid.json").write_text(json.dumps(record))
     # When tabulated, Then one row per base with an accuracy per value and the chosen one
     table = training_curves.temperature_table(tmp_path)
@@ -76,3 +77,37 @@ def test_encoders_table_names_stand_ins_controls_and_base_alignment(tmp_path):
     control = table.loc["control: no multilingual pretraining"]
     assert control["here"] == "minilm-en" and control["untrained alignment"] == "Tatoeba accuracy 6.9"
     assert "English only" in control["how it was made"]
+
+
+def _curves(values_by_label: dict[str, list[float]], se: float) -> pd.DataFrame:
+    return pd.DataFrame([{"label": label, "role": "unaligned", "method": label.split("-")[0], "seed": 0,
+                          "step": 10 * (i + 1), "loss": 1.0, "dev_metric": v, "dev_se": se}
+                         for label, values in values_by_label.items() for i, v in enumerate(values)])
+
+
+def test_dev_resolution_measures_gaps_in_standard_errors():
+    table = training_curves.dev_resolution(_curves({"multiway-s0": [0.50, 0.60, 0.55]}, se=0.01))
+    row = table.loc["multiway-s0"]
+    assert row["best step"] == 20 and row["evaluations"] == 3
+    assert row["best − runner-up (SE)"] == pytest.approx(5.0) and row["best − last (SE)"] == pytest.approx(5.0)
+
+
+def test_dev_resolution_text_follows_the_numbers():
+    # Given one run whose checkpoints differ by 5 SE and one whose differ by 0.5 SE
+    clear = training_curves.dev_resolution_text(training_curves.dev_resolution(
+        _curves({"multiway-s0": [0.50, 0.60, 0.55], "bilingual-s0": [0.4, 0.5, 0.6]}, se=0.01)))
+    noisy = training_curves.dev_resolution_text(training_curves.dev_resolution(
+        _curves({"multiway-s0": [0.600, 0.605, 0.603]}, se=0.01)))
+    # Then the generated sentences differ and carry the table's numbers
+    assert "separates checkpoints by more than its sampling noise in every run" in clear
+    assert "2 of 2 runs" in clear and "last one in 1 of 2 runs" in clear
+    assert "within the dev sample's noise in every run" in noisy and "median 0.2 SE" in noisy
+
+
+def test_stops_text_says_how_runs_ended():
+    table = pd.DataFrame({"method": ["multiway", "bilingual"], "seed": [0, 0], "best step": [120, 300],
+                          "steps": [120, 705], "stop reason": ["epochs", "patience"]})
+    text = training_curves.stops_text(table)
+    assert "multiway: 1 run, ended 1 by epochs; the best dev evaluation was the last step in 1" in text
+    assert "No run ended by patience" not in text
+    assert "No run ended by patience" in training_curves.stops_text(table.assign(**{"stop reason": "epochs"}))

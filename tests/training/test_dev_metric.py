@@ -9,7 +9,7 @@ import torch
 from mwalign import devices
 from mwalign.training import encoding
 from mwalign.training.data import rows_from_frame
-from mwalign.training.dev_metric import bitext_accuracy
+from mwalign.training.dev_metric import bitext_accuracy, dev_score
 
 
 class LookupEncoder(torch.nn.Module):
@@ -57,3 +57,44 @@ def test_bf16_falls_back_to_fp32_where_unsupported(monkeypatch):
     assert encoding.effective_dtype("bf16") == "bf16"
     with pytest.raises(ValueError, match="training.dtype"):
         encoding.effective_dtype("fp16")
+
+
+def _three_languages():
+    return rows_from_frame(pd.DataFrame({
+        "root_id": ["a", "b"], "languages": [["eng", "spa", "fra"]] * 2,
+        "sentences": [["one", "uno", "un"], ["two", "dos", "deux"]]}), "dev")
+
+
+def test_all_language_mrr_is_one_when_every_translation_outranks_every_other_row():
+    encoder = LookupEncoder({"one": [1, 0], "uno": [0.9, 0.1], "un": [0.95, 0.05],
+                             "two": [0, 1], "dos": [0.1, 0.9], "deux": [0.05, 0.95]})
+    score = dev_score(encoder, _three_languages(), "all-language-mrr", dtype="fp32")
+    assert score.value == 1.0 and score.se == 0.0 and score.rows == 2
+
+
+def test_all_language_mrr_counts_same_language_neighbours_of_other_rows():
+    # Given an English query whose nearest sentence is the other row's English one (cosines: two 0.8, uno 0.6, un 0.6)
+    encoder = LookupEncoder({"one": [1, 0, 0], "two": [0.8, 0.6, 0], "uno": [0.6, 0, 0.8], "un": [0.6, 0, 0.8],
+                             "dos": [0, 1, 0], "deux": [0, 1, 0]})
+    score = dev_score(encoder, _three_languages(), "all-language-mrr", dtype="fp32")
+    # Then "one" ranks each translation second (1/2 each), while pair accuracy still retrieves both (eng->spa
+    # compares uno with dos only): the all-language metric sees what the pairwise one cannot
+    assert score.value < 1.0
+    assert dev_score(encoder, _three_languages(), "pair-accuracy", dtype="fp32").value == 1.0
+    # And the exact value: row a's 6 (query, translation) pairs: one->uno 1/2, one->un 1/2, the other four 1
+    # (uno/un are nearest to each other, then to one); row b likewise (two's nearest sentence is one): 5/6
+    assert score.value == pytest.approx(5 / 6) and score.se == 0.0
+
+
+def test_dev_score_keeps_the_pair_accuracy_value_and_adds_a_standard_error():
+    encoder = LookupEncoder({"one": [1, 0, 0], "two": [0, 1, 0], "three": [0, 0, 1],
+                             "uno": [1, -1.5, -1.5], "dos": [-1.5, 1, -1.5], "tres": [1, 1, 1.2]})
+    score = dev_score(encoder, _dev(), "pair-accuracy", dtype="fp32")
+    assert score.value == pytest.approx(bitext_accuracy(encoder, _dev(), dtype="fp32")) == pytest.approx(2 / 3)
+    # per row: a and b are right in one direction of two (0.5), c in both (1.0): sd 0.2887 over sqrt(3)
+    assert score.se == pytest.approx(0.288675 / 3 ** 0.5, abs=1e-5)
+
+
+def test_an_unknown_dev_metric_names_the_setting():
+    with pytest.raises(ValueError, match="training.dev_metric"):
+        dev_score(LookupEncoder({}), _dev(), "accuracy", dtype="fp32")

@@ -92,7 +92,7 @@ def test_the_returned_model_carries_the_best_evaluations_weights(tiny_model, row
     result = train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, dev, settings, tmp_path)
     # Then the model in hand scores the best dev accuracy of the curve, not the last one
     from mwalign.training.dev_metric import bitext_accuracy
-    curve = [h["dev_accuracy"] for h in result.history]
+    curve = [h["dev_metric"] for h in result.history]
     assert curve[-1] < max(curve), f"the fixture must give a curve that falls after its best: {curve}"
     assert result.best_metric == max(curve) and result.best_step == result.history[curve.index(max(curve))]["step"]
     assert bitext_accuracy(tiny_model, dev, dtype="fp32") == pytest.approx(result.best_metric, abs=1e-6)
@@ -362,3 +362,15 @@ def test_length_grouping_and_fused_optimizer_train(tiny_model, rows, tmp_path):
     # Then it runs every step with finite losses
     losses = _logged_losses(tmp_path)
     assert result.steps == len(losses) > 0 and all(math.isfinite(v) for v in losses), "grouped run failed"
+
+
+def test_the_all_language_metric_selects_and_logs_its_standard_error(tiny_model, rows, dev, tmp_path):
+    # Given a run that selects by all-language retrieval, evaluated every step
+    settings = _settings(learning_rate=5e-2, epochs=2, eval_every=1, patience=50, dev_metric="all-language-mrr")
+    result = train(tiny_model, MultiWayContrastiveLoss(tiny_model), rows, dev, settings, tmp_path)
+    # Then every evaluation logs the metric with its standard error over dev rows, and the kept weights score the best
+    from mwalign.training.dev_metric import dev_score
+    assert all(h["dev_se"] is not None and h["dev_se"] >= 0 for h in result.history)
+    assert result.best_metric == max(h["dev_metric"] for h in result.history)
+    kept = dev_score(tiny_model, dev, "all-language-mrr", dtype="fp32")
+    assert kept.value == pytest.approx(result.best_metric, abs=1e-6) and 0 < kept.value <= 1

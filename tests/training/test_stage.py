@@ -216,9 +216,9 @@ def test_temperature_grid_picks_one_value_per_base_and_keys_the_jobs(run_dir, co
     # Then the record names the grid, one dev accuracy per value and the chosen value
     record = json.loads((run_dir / "models" / "temperature_grid.json").read_text())
     (choice,) = record.values()
-    assert choice["grid"] == [0.02, 0.5] and len(choice["dev_accuracy"]) == 2 and choice["chosen"] in (0.02, 0.5)
-    best = max(choice["dev_accuracy"])
-    assert choice["chosen"] == choice["grid"][choice["dev_accuracy"].index(best)], "best dev accuracy, ties: first"
+    assert choice["grid"] == [0.02, 0.5] and len(choice["dev_metric"]) == 2 and choice["chosen"] in (0.02, 0.5)
+    best = max(choice["dev_metric"])
+    assert choice["chosen"] == choice["grid"][choice["dev_metric"].index(best)], "best dev accuracy, ties: first"
     # And both methods train with it, so it is part of each job's hash
     for method in ("multiway", "bilingual"):
         info = json.loads((run_dir / "models" / f"tiny-{method}-s0" / "mwalign_training.json").read_text())
