@@ -244,6 +244,11 @@ class TrainingConfig(StrictModel):
     )
     dtype: Literal["bf16", "fp32"] = Field("bf16", description="Autocast dtype where the CPU supports bf16.")
     seeds: list[int] = Field([0], min_length=1, description="Seeds for the headline comparison (0 to 2**32 - 1).")
+    redraw_corpus: bool = Field(
+        False, description="Each seed also redraws the corpus rows from the same translations (which roots fill "
+        "the multi-way budget, the X of each bilingual row), so intervals over seeds cover the corpus draw; seed "
+        "0 trains on the corpus stage's rows. No translation time: the translations are the corpus stage's.",
+    )
     ablations: list[Literal["english-anchors", "non-english-anchors", "k2-multiway", "k-all", "sub-pool"]] = Field(
         [], description="Extra multi-way variants trained with the first seed (sub-pool: k-language rows drawn "
         "from training.sub_pool only, at the same pair budget)."

@@ -28,6 +28,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mwalign import atomic
+from mwalign.artifacts import read_json, read_parquet
 from mwalign.config import REPO_ROOT, CorpusConfig, RunConfig, data_dir
 from mwalign.corpus import rows as rowlib
 from mwalign.corpus.backends.base import TranslationBackend, get_backend
@@ -145,6 +146,26 @@ def run_corpus_stage(cfg: RunConfig, run_dir: Path, *, force: bool = False, prog
     }  # fmt: skip
     atomic.write_json(out_dir / "manifest.json", manifest, indent=2, ensure_ascii=False)
     return manifest
+
+
+def redraw_rows(corpus_dir: Path, training_seed: int) -> tuple[list[rowlib.Row], list[rowlib.Row]]:
+    """(multi-way, bilingual) rows of training seed ``training_seed``'s draw, from a finished corpus folder.
+
+    The same translated training roots (``translations.parquet`` less ``dev.parquet``'s roots) and the same
+    budget rule as the corpus stage, with :func:`rowlib.draw_seed`: seed 0 gives the stage's own Parquet rows
+    back, other seeds redraw them without translating anything.
+    """
+    manifest = read_json(corpus_dir / "manifest.json", "corpus manifest", rebuild="mwalign corpus")
+    params = manifest["parameters"]
+    wide = read_parquet(corpus_dir / "translations.parquet", "translation table", rebuild="mwalign corpus")
+    dev = read_parquet(corpus_dir / "dev.parquet", "corpus rows", rebuild="mwalign corpus")
+    pool = list(manifest["pool"])
+    table = [rowlib.TranslatedRoot(Root(str(record["root_id"]), record["eng"]),
+                                   {lang: record[lang] for lang in pool if isinstance(record.get(lang), str)})
+             for record in wide.to_dict("records")]
+    train = rowlib.train_split(table, set(dev["root_id"].astype(str)))
+    seed = rowlib.draw_seed(params["seed"], training_seed)
+    return rowlib.budgeted_rows(train, pool, params["k"], params["budget"], seed)
 
 
 def _check_enough_roots(cfg: CorpusConfig, n: int) -> list[str]:

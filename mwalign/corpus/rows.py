@@ -86,7 +86,7 @@ def split_dev(table: list[TranslatedRoot], dev_fraction: float, seed: int) -> tu
     usable = [entry for entry in table if entry.translations]
     n_dev = round(dev_fraction * len(usable))
     dev_ids = {e.root.id for e in random.Random(f"{seed}:dev").sample(usable, n_dev)}
-    train = [e for e in usable if e.root.id not in dev_ids]
+    train = train_split(usable, dev_ids)
     dev = [e for e in usable if e.root.id in dev_ids]
     return train, dev
 
@@ -105,7 +105,7 @@ def _row(entry: TranslatedRoot, langs: list[str]) -> Row:
     return entry.root.id, langs, sentences
 
 
-def multiway_rows(train: list[TranslatedRoot], pool: list[str], k: int, n_rows: int, seed: int) -> list[Row]:
+def multiway_rows(train: list[TranslatedRoot], pool: list[str], k: int, n_rows: int, seed: int | str) -> list[Row]:
     """``n_rows`` rows of English + k-1 pool languages drawn uniformly from those available for the root."""
     eligible = [e for e in train if len(e.translations) >= k - 1]
     chosen = random.Random(f"{seed}:multiway-roots").sample(eligible, min(n_rows, len(eligible)))
@@ -119,7 +119,7 @@ def multiway_rows(train: list[TranslatedRoot], pool: list[str], k: int, n_rows: 
     return rows
 
 
-def bilingual_rows(train: list[TranslatedRoot], pool: list[str], seed: int) -> list[Row]:
+def bilingual_rows(train: list[TranslatedRoot], pool: list[str], seed: int | str) -> list[Row]:
     """One En-X row per root, X drawn uniformly from the pool languages that survived for that root."""
     pick = random.Random(f"{seed}:bilingual-x")
     rows = []
@@ -130,7 +130,7 @@ def bilingual_rows(train: list[TranslatedRoot], pool: list[str], seed: int) -> l
 
 
 def budgeted_rows(
-    train: list[TranslatedRoot], pool: list[str], k: int, budget: str, seed: int
+    train: list[TranslatedRoot], pool: list[str], k: int, budget: str, seed: int | str
 ) -> tuple[list[Row], list[Row]]:
     """(multiway, bilingual) rows under the budget control.
 
@@ -143,6 +143,18 @@ def budgeted_rows(
     bilingual = bilingual_rows(train, pool, seed)
     n_multiway = max(1, len(bilingual) // math.comb(k, 2))
     return multiway_rows(train, pool, k, n_multiway, seed), bilingual
+
+
+def draw_seed(corpus_seed: int, training_seed: int) -> int | str:
+    """The seed of training seed ``s``'s corpus draw: the corpus stage's own (its Parquet rows) for ``s = 0``,
+    else a stream of its own. Only the rows are redrawn (which roots fill the multi-way budget, the X of each
+    bilingual row); the roots, translations, filters and dev hold-out stay the corpus stage's."""
+    return corpus_seed if training_seed == 0 else f"{corpus_seed}-draw{training_seed}"
+
+
+def train_split(table: list[TranslatedRoot], dev_ids: set[str]) -> list[TranslatedRoot]:
+    """The training roots of ``table`` (in its order) given the dev hold-out: :func:`split_dev`'s ``train``."""
+    return [entry for entry in table if entry.translations and entry.root.id not in dev_ids]
 
 
 def positive_pairs(rows: list[Row]) -> int:

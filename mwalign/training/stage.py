@@ -25,8 +25,9 @@ from mwalign.config import LossConfig, RunConfig
 from mwalign.devices import resolve_device
 from mwalign.ranks import rank_and_world
 from mwalign.corpus import sensitivity_corpora
+from mwalign.corpus.build import redraw_rows
 from mwalign.prompts import E5_QUERY
-from mwalign.training.data import RootBatchSampler, RowTable, read_rows
+from mwalign.training.data import RootBatchSampler, RowTable, read_rows, rows_from_frame
 from mwalign.training.distributed import barrier, is_main_process
 from mwalign.training.encoding import effective_dtype
 from mwalign.training.loop import LOG, TrainSettings, train
@@ -67,23 +68,46 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     dtype = effective_dtype(t.dtype, device)
     losses = _chosen_losses(cfg, run_dir, multiway, dev, dtype, device)
     jobs = []
+    draws = CorpusDraws(cfg, corpus, multiway, bilingual)
     for base in t.models:
         loss = losses[base]
         for seed in t.seeds:
-            jobs.append(_alignment_job(cfg, base, "multiway", seed, multiway, loss, dtype))
-            jobs.append(_alignment_job(cfg, base, "bilingual", seed, bilingual, loss, dtype))
+            seed_multiway, seed_bilingual = draws.rows(seed)
+            jobs.append(_alignment_job(cfg, base, "multiway", seed, seed_multiway, loss, dtype))
+            jobs.append(_alignment_job(cfg, base, "bilingual", seed, seed_bilingual, loss, dtype))
         jobs += _ablation_jobs(cfg, base, corpus, multiway, bilingual, loss, dtype)
-        jobs += _scaling_jobs(cfg, base, multiway, bilingual, loss, dtype)
+        jobs += _scaling_jobs(cfg, base, draws, loss, dtype)
     for control in t.controls:
         for seed in control.seeds:
-            jobs.append(_alignment_job(cfg, control.model, "multiway", seed, multiway, losses[control.model], dtype))
-            jobs.append(_alignment_job(cfg, control.model, "bilingual", seed, bilingual, losses[control.model],
+            seed_multiway, seed_bilingual = draws.rows(seed)
+            jobs.append(_alignment_job(cfg, control.model, "multiway", seed, seed_multiway, losses[control.model],
                                        dtype))
+            jobs.append(_alignment_job(cfg, control.model, "bilingual", seed, seed_bilingual,
+                                       losses[control.model], dtype))
     for condition, path in sensitivity_corpora(run_dir).items():
         if condition in cfg.corpus.sensitivity_conditions:  # first model and seed: a side study, as ablations
             jobs.append(_alignment_job(cfg, t.models[0], f"{SENSITIVITY_PREFIX}{condition}", t.seeds[0],
                                        read_rows(path), losses[t.models[0]], dtype))
     return _run_jobs(cfg, run_dir, jobs, dev, role="unaligned", dtype=dtype, device=device)
+
+
+class CorpusDraws:
+    """Each seed's (multi-way, bilingual) rows: the corpus stage's, or with ``training.redraw_corpus`` the
+    seed's own draw from the same translations (:func:`mwalign.corpus.build.redraw_rows`; seed 0: the stage's)."""
+
+    def __init__(self, cfg: RunConfig, corpus: Path, multiway: RowTable, bilingual: RowTable):
+        self.redraw, self.corpus, self.files = cfg.training.redraw_corpus, corpus, (multiway, bilingual)
+        self._drawn: dict[int, tuple[RowTable, RowTable]] = {}
+
+    def rows(self, seed: int) -> tuple[RowTable, RowTable]:
+        if not self.redraw or seed == 0:
+            return self.files
+        if seed not in self._drawn:
+            source = f"{self.corpus / 'translations.parquet'} (draw {seed})"
+            self._drawn[seed] = tuple(rows_from_frame(pd.DataFrame(rows, columns=["root_id", "languages", "sentences"]),
+                                                      f"{source}: {name}")
+                                      for name, rows in zip(("multiway", "bilingual"), redraw_rows(self.corpus, seed)))
+        return self._drawn[seed]
 
 
 def _ablation_jobs(cfg: RunConfig, base: str, corpus: Path, multiway: RowTable, bilingual: RowTable,
@@ -116,16 +140,15 @@ def scaling_rows(multiway: RowTable, bilingual: RowTable, fraction: float) -> tu
     return cut(multiway), cut(bilingual)
 
 
-def _scaling_jobs(cfg: RunConfig, base: str, multiway: RowTable, bilingual: RowTable, loss: LossConfig,
-                  dtype: str) -> list[Job]:
+def _scaling_jobs(cfg: RunConfig, base: str, draws: CorpusDraws, loss: LossConfig, dtype: str) -> list[Job]:
     """Models below full size; fraction 1.0 is the headline models of the same seeds (no extra job)."""
     scaling = cfg.training.scaling
     if scaling is None:
         return []
     jobs = []
     for fraction in (f for f in scaling.fractions if f < 1.0):
-        small_multiway, small_bilingual = scaling_rows(multiway, bilingual, fraction)
         for seed in scaling.seeds:
+            small_multiway, small_bilingual = scaling_rows(*draws.rows(seed), fraction)
             for method, rows in (("multiway", small_multiway), ("bilingual", small_bilingual)):
                 jobs.append(_alignment_job(cfg, base, scaling_method(method, fraction), seed, rows, loss, dtype))
     return jobs
@@ -165,14 +188,17 @@ def run_me5_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     if not cfg.me5.enabled:
         return pd.DataFrame()
     corpus = run_dir / "corpus"
-    multiway_all, bilingual_all = read_rows(corpus / "multiway.parquet"), read_rows(corpus / "bilingual.parquet")
-    multiway = _me5_rows(multiway_all.head(cfg.me5.n_rows) if cfg.me5.n_rows else multiway_all, len(bilingual_all))
-    budget = multiway.pair_count
-    bilingual = bilingual_all.head(budget)
+    draws = CorpusDraws(cfg, corpus, read_rows(corpus / "multiway.parquet"), read_rows(corpus / "bilingual.parquet"))
     device = training_device(cfg)
     dtype = effective_dtype(cfg.training.dtype, device)
-    jobs = [_me5_job(cfg, method, seed, rows, dtype)
-            for seed in cfg.me5_seeds for method, rows in (("multiway", multiway), ("bilingual", bilingual))]
+    jobs = []
+    for seed in cfg.me5_seeds:  # with training.redraw_corpus, each seed on its own draw
+        multiway_all, bilingual_all = draws.rows(seed)
+        multiway = _me5_rows(multiway_all.head(cfg.me5.n_rows) if cfg.me5.n_rows else multiway_all,
+                             len(bilingual_all))
+        bilingual = bilingual_all.head(multiway.pair_count)
+        jobs += [_me5_job(cfg, method, seed, rows, dtype) for method, rows in (("multiway", multiway),
+                                                                               ("bilingual", bilingual))]
     return _run_jobs(cfg, run_dir, jobs, dev=None, role="me5", dtype=dtype, device=device)
 
 

@@ -134,3 +134,48 @@ def test_cold_builds_from_fresh_caches_are_byte_identical(make_config, tmp_path)
     # Then both cold builds translate the same batches and produce the same bytes
     assert first["run"]["translated"] == second["run"]["translated"] == 48
     assert first["content_hash"] == second["content_hash"], "cold builds must be deterministic"
+
+
+@needs_apertium
+def test_seed_zero_redraw_gives_the_stage_rows_back_and_other_seeds_redraw_them(built_corpus):
+    from mwalign.corpus.build import redraw_rows
+
+    # Given the built corpus (equal pairs, k=3) and its files
+    _, run_dir, _ = built_corpus
+    out = run_dir / "corpus"
+    files = {name: [(r["root_id"], r["languages"], r["sentences"]) for r in pq.read_table(out / f"{name}.parquet")
+                    .to_pylist()] for name in ("multiway", "bilingual")}
+    dev = set(pq.read_table(out / "dev.parquet").column("root_id").to_pylist())
+    translations = {r["root_id"]: r for r in pq.read_table(out / "translations.parquet").to_pylist()}
+    # When seed 0 and seed 1 are drawn from the folder
+    zero, one = redraw_rows(out, 0), redraw_rows(out, 1)
+    # Then seed 0 is exactly the corpus stage's rows (no model of seed 0 changes)
+    assert zero == (files["multiway"], files["bilingual"])
+    # And seed 1 holds the same budget but other roots in its multi-way rows and other X in its bilingual rows
+    multiway, bilingual = one
+    assert len(multiway) == len(files["multiway"]) and len(bilingual) == len(files["bilingual"])
+    assert {r[0] for r in multiway} != {r[0] for r in files["multiway"]}, "the multi-way roots are redrawn"
+    assert [r[1] for r in bilingual] != [r[1] for r in files["bilingual"]], "the X of the bilingual rows is redrawn"
+    assert {r[0] for r in bilingual} == {r[0] for r in files["bilingual"]}, "every training root stays in bilingual"
+    # And nothing new is translated or held out: every sentence is the stage's translation, no dev root enters
+    for root, languages, sentences in multiway + bilingual:
+        assert root not in dev
+        assert all(translations[root][lang] == text for lang, text in zip(languages, sentences))
+
+
+@needs_apertium
+def test_training_seeds_take_their_own_draw_only_when_redraw_corpus_is_set(built_corpus):
+    from mwalign.training.data import read_rows
+    from mwalign.training.stage import CorpusDraws
+
+    cfg, run_dir, _ = built_corpus
+    out = run_dir / "corpus"
+    files = read_rows(out / "multiway.parquet"), read_rows(out / "bilingual.parquet")
+    fixed = CorpusDraws(cfg, out, *files)
+    redrawn = CorpusDraws(cfg.model_copy(update={"training": cfg.training.model_copy(update={"redraw_corpus": True})}),
+                          out, *files)
+    assert fixed.rows(1) == files and redrawn.rows(0) == files, "seed 0, or no redraw: the corpus stage's rows"
+    multiway, bilingual = redrawn.rows(1)
+    assert multiway.root_ids != files[0].root_ids and bilingual.languages != files[1].languages
+    assert multiway.pair_count == files[0].pair_count, "a redraw keeps the pair budget"
+    assert "(draw 1)" in multiway.source
