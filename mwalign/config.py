@@ -194,6 +194,27 @@ class ControlModel(StrictModel):
         return _check_seeds(seeds)
 
 
+class CurveConfig(StrictModel):
+    """Learning curves: checkpoints of the headline runs scored on the evaluation tasks at matched costs."""
+
+    seeds: list[int] | None = Field(
+        None, description="Seeds whose bilingual run also keeps `points` evenly spaced checkpoints and whose "
+        "multi-way run is continued to bilingual's step count (None: the first of training.seeds). Every seed "
+        "keeps the two matched checkpoints of its bilingual run: at the multi-way run's kept step (equal steps) "
+        "and at its sentences seen (equal sentences).",
+    )
+    points: int = Field(4, ge=1, description="Evenly spaced checkpoints per curve run (the last at its end).")
+    multiway_continued: bool = Field(
+        True, description="Train a multi-way run of each curve seed for as many steps as its bilingual run plans, "
+        "with the same checkpoints (method multiway-continued).",
+    )
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_in_range(cls, seeds: list[int] | None) -> list[int] | None:
+        return _check_seeds(seeds)
+
+
 class ScalingConfig(StrictModel):
     """Beyond the paper: the multi-way gain at several corpus sizes (nested prefixes of the training rows)."""
 
@@ -280,6 +301,8 @@ class TrainingConfig(StrictModel):
         [], description="Extra base encoders trained with both methods and shown as rows, not used for verdicts."
     )
     scaling: ScalingConfig | None = Field(None, description="The scaling study (None: off).")
+    curve: CurveConfig | None = Field(None, description="Learning curves and the equal-steps / equal-sentences "
+                                      "comparisons (None: off).")
     length_grouping: bool = Field(
         False, description="Batch rows of similar token length (transformers' group_by_length, within the "
         "root-unique constraint): less padding, other batches (bench/bench_training_step.py).",
@@ -305,6 +328,11 @@ class TrainingConfig(StrictModel):
         languages.validate_codes(codes, where="training.sub_pool")
         return codes
 
+    @property
+    def curve_seeds(self) -> list[int]:
+        """The seeds whose runs keep learning-curve points (``curve.seeds``, else the first seed; none: no curve)."""
+        return [] if self.curve is None else (self.curve.seeds or self.seeds[:1])
+
     @model_validator(mode="after")
     def _batch_for_negatives(self) -> "TrainingConfig":
         if self.batch_size < 2:
@@ -317,6 +345,9 @@ class TrainingConfig(StrictModel):
             raise ValueError(f"training.controls: {clash} already in training.models; a control is another encoder")
         if self.scaling and 1.0 in self.scaling.fractions and not set(self.scaling.seeds) <= set(self.seeds):
             raise ValueError(f"training.scaling.seeds {self.scaling.seeds}: fraction 1.0 reuses the headline models, "
+                             f"so the seeds must be among training.seeds {self.seeds}")
+        if self.curve and self.curve.seeds and not set(self.curve.seeds) <= set(self.seeds):
+            raise ValueError(f"training.curve.seeds {self.curve.seeds}: curves are checkpoints of the headline runs, "
                              f"so the seeds must be among training.seeds {self.seeds}")
         _refuse_ignored(self, "eval_every", self.evaluations_per_epoch is not None, "training",
                         "training.evaluations_per_epoch replaces it")

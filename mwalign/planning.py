@@ -188,6 +188,9 @@ def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWor
         if t.temperature_grid:  # one short multi-way run per value
             runs += [(base, f"temperature {value:g}", t.seeds[0], (rows["multiway"], None))
                      for value in t.temperature_grid]
+        if t.curve and t.curve.multiway_continued:  # as many steps as bilingual plans (counted below)
+            runs += [(base, f"multiway-continued s{seed}", seed, (rows["bilingual"], ids["bilingual"]))
+                     for seed in t.curve_seeds]
     for control in t.controls:
         for seed in control.seeds:
             runs += [(control.model, f"multiway s{seed} (control)", seed, multi),
@@ -209,6 +212,16 @@ def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWor
         lines.append(f"{base} {name}: at most {steps} steps ({n_rows} rows, batch {t.batch_size}, {t.epochs} "
                      f"epochs; early stopping after {t.patience} evaluations without gain, {every})")
     return StageWork("train", "steps", total, "models=" + ",".join(t.models), lines)
+
+
+def curve_models(cfg: RunConfig) -> int:
+    """Models the learning curves add per base model, at most: two matched checkpoints per seed, the curve points
+    of each curve seed's bilingual run, and its continued multi-way run with as many points."""
+    curve = cfg.training.curve
+    if curve is None:
+        return 0
+    per_curve_seed = curve.points + ((curve.points + 1) if curve.multiway_continued else 0)
+    return 2 * len(cfg.training.seeds) + per_curve_seed * len(cfg.training.curve_seeds)
 
 
 def _me5_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWork:
@@ -238,7 +251,8 @@ def _evaluate_work(cfg: RunConfig, run_dir: Path) -> StageWork:
         n_models = len(t.models) * (per_base + 1) + len(cfg.corpus.sensitivity_conditions)
         n_models += sum(2 * len(c.seeds) + 1 for c in t.controls)
         n_models += (2 * len(cfg.me5_seeds) + 1) if cfg.me5.enabled else 0
-        origin = "trained + base models"
+        n_models += len(t.models) * curve_models(cfg)
+        origin = "trained + base models" + (", learning-curve checkpoints at most" if t.curve else "")
     langs = ev.langs if ev.langs is not None else list(dict.fromkeys(["eng", *cfg.corpus.pool, *ev.unseen]))
     lines = [f"models: {n_models} ({origin}); languages: {len(langs)}"]
     for task in ev.tasks:

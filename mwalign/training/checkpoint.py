@@ -33,6 +33,7 @@ class LoopState:
     best_step: int | None = None
     evals_without_improvement: int = 0
     stopped_early: bool = False
+    sentences_seen: int = 0  # sentences encoded by all ranks so far (the learning curves' second x axis)
     history: list[dict[str, Any]] = field(default_factory=list)
 
 

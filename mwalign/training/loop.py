@@ -104,14 +104,18 @@ class TrainResult:
     history: list[dict[str, Any]]
     stop_reason: StopReason = "epochs"
     epochs_run: float = 0.0
+    total_steps: int = 0  # the steps planned (epochs, max_steps); ``steps`` is fewer when patience stopped it
 
 
 StepHook = Callable[[int, dict[str, Any]], None]
+# Called after every optimiser step with (model, step, sentences seen before it, sentences seen after it, total
+# steps): saves learning-curve checkpoints where it wants them; it does not change training.
+SnapshotHook = Callable[[nn.Module, int, int, int, int], None]
 
 
 def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: RowTable | None,
           settings: TrainSettings, work_dir: Path, *, resume: Literal["auto", "require", "never"] = "auto",
-          on_step: StepHook | None = None) -> TrainResult:
+          on_step: StepHook | None = None, snapshot: SnapshotHook | None = None) -> TrainResult:
     """Train ``model`` in place; checkpoints, log and best weights live in ``work_dir``.
 
     Ends with the best dev-metric weights loaded (the last weights if ``dev`` is None).
@@ -145,7 +149,12 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
             continue
         batch = make_batch(rows, local_share(batches[state.batch_in_epoch]), settings.prompt)
         record = _train_step(model, loss, batch, optimizer, scheduler, settings, state, len(batches), scaler, tokens)
+        before = state.sentences_seen
+        state.sentences_seen += sum(len(rows.sentences[i]) for i in batches[state.batch_in_epoch])  # every rank's
         state.step, state.batch_in_epoch = state.step + 1, state.batch_in_epoch + 1
+        record["sentences_seen"] = state.sentences_seen
+        if snapshot is not None:
+            snapshot(model, state.step, before, state.sentences_seen, total_steps)
         if dev is not None and (state.step % every == 0 or state.step == total_steps):
             record["dev_metric"] = _evaluate(model, dev, settings, state, work_dir)
         if is_main_process():
@@ -162,7 +171,7 @@ def train(model: nn.Module, loss: MultiWayContrastiveLoss, rows: RowTable, dev: 
         load_model(model, str(work_dir / BEST_WEIGHTS))
     _set_attention(model, loaded_attention)
     return TrainResult(state.step, state.best_metric, state.best_step, state.stopped_early, list(state.history),
-                       _stop_reason(state, sampler, settings), round(state.step / len(sampler), 3))
+                       _stop_reason(state, sampler, settings), round(state.step / len(sampler), 3), total_steps)
 
 
 def eval_interval(batches_per_epoch: int, settings: TrainSettings) -> int:

@@ -14,7 +14,7 @@ import logging
 import os
 import re
 import shutil
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +40,24 @@ logger = logging.getLogger(__name__)
 ANCHOR_ABLATIONS = {"english-anchors": "english", "non-english-anchors": "non-english"}
 SENSITIVITY_PREFIX = "translator-"  # method of the sensitivity study's models: translator-<condition>
 SCALING_INFIX = "-f"  # method of the scaling study's models: multiway-f0.333, bilingual-f0.333
+CHECKPOINT_SEPARATOR = "@"  # method of a learning-curve checkpoint: bilingual@240 (its run's method @ its step)
+CONTINUED = "multiway-continued"  # a multi-way run trained for as many steps as its bilingual run plans
+MATCHES = ("steps", "sentences")  # what a matched checkpoint equals the multi-way run's kept weights in
+
+
+def is_curve_method(method: str) -> bool:
+    """A learning-curve model (a checkpoint or a continued multi-way run), not a headline or study model."""
+    return CHECKPOINT_SEPARATOR in method or method == CONTINUED
+
+
+@dataclass(frozen=True)
+class CurveRule:
+    """Which checkpoints a run keeps: ``points`` evenly spaced ones (the last at its end) and, with ``match``
+    (the label of the multi-way run of the same base and seed, trained before it), the first step at or past
+    that run's kept step (equal steps) and at or past its sentences seen by then (equal sentences)."""
+
+    points: int = 0
+    match: str | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +72,7 @@ class Job:
     settings: TrainSettings
     max_seq_length: int
     use_dev: bool
+    curve: CurveRule | None = None
 
 
 def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
@@ -73,8 +92,9 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
         loss = losses[base]
         for seed in t.seeds:
             seed_multiway, seed_bilingual = draws.rows(seed)
-            jobs.append(_alignment_job(cfg, base, "multiway", seed, seed_multiway, loss, dtype))
-            jobs.append(_alignment_job(cfg, base, "bilingual", seed, seed_bilingual, loss, dtype))
+            multiway_job = _alignment_job(cfg, base, "multiway", seed, seed_multiway, loss, dtype)
+            bilingual_job = _alignment_job(cfg, base, "bilingual", seed, seed_bilingual, loss, dtype)
+            jobs += [multiway_job, *_curve_jobs(cfg, multiway_job, bilingual_job)]
         jobs += _ablation_jobs(cfg, base, corpus, multiway, bilingual, loss, dtype)
         jobs += _scaling_jobs(cfg, base, draws, loss, dtype)
     for control in t.controls:
@@ -89,6 +109,96 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
             jobs.append(_alignment_job(cfg, t.models[0], f"{SENSITIVITY_PREFIX}{condition}", t.seeds[0],
                                        read_rows(path), losses[t.models[0]], dtype))
     return _run_jobs(cfg, run_dir, jobs, dev, role="unaligned", dtype=dtype, device=device)
+
+
+def _curve_jobs(cfg: RunConfig, multiway: Job, bilingual: Job) -> list[Job]:
+    """The bilingual job with its checkpoints and, for a curve seed, the continued multi-way run (``training.curve``)."""
+    curve = cfg.training.curve
+    if curve is None:
+        return [bilingual]
+    curve_seed = multiway.seed in cfg.training.curve_seeds
+    jobs = [replace(bilingual, curve=CurveRule(points=curve.points if curve_seed else 0, match=multiway.label))]
+    if curve_seed and curve.multiway_continued:
+        s = bilingual.settings
+        planned = len(RootBatchSampler(bilingual.rows.root_ids, s.batch_size, s.seed)) * s.epochs
+        planned = min(planned, s.max_steps or planned)
+        per_epoch = len(RootBatchSampler(multiway.rows.root_ids, s.batch_size, s.seed))
+        settings = replace(multiway.settings, epochs=-(-planned // per_epoch), max_steps=planned,
+                           patience=planned + 1)  # to the end: the curve is the point, not early stopping
+        jobs.append(replace(multiway, label=multiway.label.replace("-multiway-", f"-{CONTINUED}-"), method=CONTINUED,
+                            settings=settings, curve=CurveRule(points=curve.points)))
+    return jobs
+
+
+class _Checkpoints:
+    """The snapshot hook of one run under its :class:`CurveRule`: saves ``<label>@<step>`` model folders.
+
+    Which steps it keeps is a function of the step and the sentences seen (:meth:`due`), so the list is rebuilt
+    from the run's log afterwards (:meth:`entries`), the same whether or not the run was resumed midway.
+    """
+
+    def __init__(self, job: Job, run_dir: Path, job_hash: str, corpus_hash: str):
+        self.job, self.run_dir, self.job_hash, self.corpus_hash = job, run_dir, job_hash, corpus_hash
+        self.targets = _match_targets(job.curve, run_dir)
+
+    def due(self, step: int, before: int, after: int, total_steps: int) -> list[str] | None:
+        """The matches a checkpoint at ``step`` stands for (``[]``: a curve point only), or None for no checkpoint."""
+        matches = [name for name, target in self.targets.items() if target is not None and
+                   (step == target if name == "steps" else before < target <= after)]
+        points = self.job.curve.points
+        on_curve = points and step in {round(i * total_steps / points) for i in range(1, points + 1)}
+        return matches if matches or on_curve else None
+
+    def entry(self, step: int, sentences: int, matches: list[str]) -> dict:
+        label = f"{self.job.label}{CHECKPOINT_SEPARATOR}{step}"
+        return {**_entry(label, self.job.base, self.job.role, f"{self.job.method}{CHECKPOINT_SEPARATOR}{step}",
+                         self.job.seed, self.job.settings.dtype, self.corpus_hash),
+                "checkpoint_of": self.job.label, "step": step, "sentences_seen": sentences, "matches": matches}
+
+    def __call__(self, model, step: int, before: int, after: int, total_steps: int) -> None:
+        matches = self.due(step, before, after, total_steps)
+        if matches is not None and is_main_process():
+            entry = self.entry(step, after, matches)
+            save_model_folder(model, self.run_dir / entry["path"],
+                              {"job_hash": self.job_hash, **{k: v for k, v in entry.items() if k != "path"}})
+
+    def entries(self, log: list[dict], total_steps: int) -> list[dict]:
+        """Every checkpoint the run kept, from its step log."""
+        kept, before = [], 0
+        for record in log:
+            matches = self.due(record["step"], before, record["sentences_seen"], total_steps)
+            if matches is not None:
+                kept.append(self.entry(record["step"], record["sentences_seen"], matches))
+            before = record["sentences_seen"]
+        return kept
+
+
+def _step_log(path: Path) -> list[dict]:
+    """A run's per-step records (``train_log.jsonl``), the steps without a dev evaluation included."""
+    if not path.is_file():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def _match_targets(rule: CurveRule, run_dir: Path) -> dict[str, int | None]:
+    """The multi-way run's kept step and its sentences seen by then (from its training log)."""
+    if rule.match is None:
+        return {}
+    folder = run_dir / "models" / rule.match
+    record = json_or_none(folder / "mwalign_training.json") or {}
+    step = record.get("best_step") or record.get("steps")
+    sentences = next((r.get("sentences_seen") for r in _step_log(folder / "train_log.jsonl") if r["step"] == step),
+                     None)
+    return {"steps": step, "sentences": sentences}
+
+
+def _checkpoints_done(run_dir: Path, info: dict, rule: CurveRule | None) -> bool:
+    """A finished run's checkpoints are those its rule asks for now, and every one is on disk."""
+    if rule is None:  # checkpoints from an earlier profile are not needed (nor recorded): the run itself is done
+        return True
+    if info.get("curve_rule") != {**asdict(rule), "targets": _match_targets(rule, run_dir)}:
+        return False
+    return all(_is_done(run_dir / entry["path"], info["job_hash"]) for entry in info.get("checkpoints", []))
 
 
 class CorpusDraws:
@@ -282,24 +392,32 @@ def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash:
     target = run_dir / "models" / job.label
     job_hash = _job_hash(job, corpus_hash)
     entry = _entry(job.label, job.base, job.role, job.method, job.seed, job.settings.dtype, corpus_hash)
-    if _is_done(target, job_hash):
-        return _record(run_dir, entry)
+    if _is_done(target, job_hash) and _checkpoints_done(run_dir, json_or_none(target / "mwalign_training.json"),
+                                                        job.curve):
+        kept = json_or_none(target / "mwalign_training.json").get("checkpoints", []) if job.curve else []
+        return pd.concat([_record(run_dir, e) for e in [entry, *kept]], ignore_index=True)
     work_dir = run_dir / "models" / f".{job.label}.partial"
     model = models.load(job.base, max_seq_length=job.max_seq_length)
     settings = TrainSettings(**{**asdict(job.settings), "prompt": training_prompt(model, job.role)})
     loss = MultiWayContrastiveLoss(model, **job.loss.model_dump())
-    result = train(model, loss, job.rows, dev if job.use_dev else None, settings, work_dir)
+    checkpoints = _Checkpoints(job, run_dir, job_hash, corpus_hash) if job.curve else None
+    result = train(model, loss, job.rows, dev if job.use_dev else None, settings, work_dir, snapshot=checkpoints)
+    log = _step_log(work_dir / LOG)
     info = {"job_hash": job_hash, **{k: v for k, v in entry.items() if k != "path"}, "loss": job.loss.model_dump(),
             "settings": asdict(settings), "rows": len(job.rows), "pairs": job.rows.pair_count,
             "steps": result.steps, "dev_metric": settings.dev_metric, "best_dev_metric": result.best_metric, "best_step": result.best_step,
             "stopped_early": result.stopped_early, "stop_reason": result.stop_reason, "stop_step": result.steps,
             "epochs_run": result.epochs_run, "dev_curve": result.history,
-            "corpus_source": _run_relative(job.rows.source, run_dir)}
+            "corpus_source": _run_relative(job.rows.source, run_dir),
+            "sentences_seen": log[-1].get("sentences_seen") if log else None, "total_steps": result.total_steps}
+    if checkpoints is not None:
+        info |= {"curve_rule": {**asdict(job.curve), "targets": checkpoints.targets},
+                 "checkpoints": checkpoints.entries(log, result.total_steps)}
     if is_main_process():  # under torchrun only rank 0 writes
         save_model_folder(model, target, info, work_dir / LOG)
         shutil.rmtree(work_dir, ignore_errors=True)
     barrier()
-    return _record(run_dir, entry)
+    return pd.concat([_record(run_dir, e) for e in [entry, *info.get("checkpoints", [])]], ignore_index=True)
 
 
 def _run_relative(source: str, run_dir: Path) -> str:

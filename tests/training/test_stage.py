@@ -25,7 +25,7 @@ from tests.training.conftest import FIXTURE_LANGUAGES, corpus_frame
 
 def _smoke(model_path, **training):
     overrides = {"training": {"models": [str(model_path)], "batch_size": 4, "max_steps": 2, "eval_every": 2,
-                              "dtype": "fp32", "max_seq_length": 32, "ablations": [], **training},
+                              "dtype": "fp32", "max_seq_length": 32, "ablations": [], "curve": None, **training},
                  "me5": {"model": str(model_path), "n_rows": 4, "batch_size": 2, "max_steps": 1}}
     return load_config("smoke", overrides)
 
@@ -311,7 +311,8 @@ def test_model_card_names_the_corpus_relative_to_the_run_dir_once_sliced(run_dir
 def test_two_concurrent_train_processes_leave_a_correct_index(run_dir, copy_model):
     # Given two real `mwalign train` processes started on one run dir, the second while the first holds it
     settings = ["training.batch_size=4", "training.max_steps=2", "training.eval_every=2", "training.dtype=fp32",
-                "training.max_seq_length=32", "training.ablations=[]", f"training.models=[{copy_model()}]"]
+                "training.max_seq_length=32", "training.ablations=[]", "training.curve=null",
+                f"training.models=[{copy_model()}]"]
     command = [sys.executable, "-m", "mwalign.cli", "train", "--run-dir", str(run_dir),
                *(arg for s in settings for arg in ("--set", s))]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
@@ -337,3 +338,43 @@ def test_two_concurrent_train_processes_leave_a_correct_index(run_dir, copy_mode
     for entry in index:
         assert SentenceTransformer(str(run_dir / entry["path"]), device="cpu").encode(["Hola."]).shape == (1, 32)
     assert not list((run_dir / "models").glob(".*")), "no partial or temp folders remain"
+
+
+def test_curve_checkpoints_match_the_multiway_run_in_steps_and_sentences(run_dir, copy_model):
+    from mwalign.training.stage import CONTINUED
+
+    # Given learning curves on: 3 epochs of 4-row batches, a dev evaluation every step, 3 curve points
+    cfg = _smoke(copy_model(), max_steps=None, epochs=3, eval_every=1, patience=100, curve={"points": 3})
+    # When the alignment stage runs
+    run_alignment_stage(cfg, run_dir)
+    models = run_dir / "models"
+    index = {e["label"]: e for e in json.loads((models / "index.json").read_text())}
+    multiway = json.loads((models / "tiny-multiway-s0" / "mwalign_training.json").read_text())
+    bilingual = json.loads((models / "tiny-bilingual-s0" / "mwalign_training.json").read_text())
+    log = [json.loads(line) for line in (models / "tiny-multiway-s0" / "train_log.jsonl").read_text().splitlines()]
+    kept_sentences = next(r["sentences_seen"] for r in log if r["step"] == multiway["best_step"])
+    # Then the bilingual run kept a checkpoint at the multi-way run's kept step (equal steps) ...
+    checkpoints = {c["step"]: c for c in bilingual["checkpoints"]}
+    assert "steps" in checkpoints[multiway["best_step"]]["matches"]
+    # ... one at the first step whose sentences reach the multi-way run's by then, if its run gets there ...
+    by_sentences = [c for c in checkpoints.values() if "sentences" in c["matches"]]
+    if bilingual["sentences_seen"] >= kept_sentences:
+        (match,) = by_sentences
+        assert match["sentences_seen"] >= kept_sentences > match["sentences_seen"] - 8, "8 sentences per step"
+    else:
+        assert not by_sentences
+    # ... and 3 evenly spaced curve points, its last step among them
+    assert {4, 8, 12} <= set(checkpoints), sorted(checkpoints)
+    # And every checkpoint is a loadable model in the index, under its run's method and step
+    for step in checkpoints:
+        entry = index[f"tiny-bilingual-s0@{step}"]
+        assert entry["method"] == f"bilingual@{step}" and entry["checkpoint_of"] == "tiny-bilingual-s0"
+        SentenceTransformer(str(run_dir / entry["path"]), device="cpu")
+    # And the continued multi-way run trained as many steps as bilingual planned, with the same curve points
+    continued = json.loads((models / f"tiny-{CONTINUED}-s0" / "mwalign_training.json").read_text())
+    assert continued["steps"] == bilingual["total_steps"] == 12
+    assert {c["step"] for c in continued["checkpoints"]} == {4, 8, 12}
+    # And a rerun trains nothing again
+    stamps = {p: p.stat().st_mtime_ns for p in models.glob("*/model.safetensors")}
+    run_alignment_stage(cfg, run_dir)
+    assert stamps == {p: p.stat().st_mtime_ns for p in models.glob("*/model.safetensors")}
