@@ -271,8 +271,12 @@ class TrainingConfig(StrictModel):
         "0 trains on the corpus stage's rows. No translation time: the translations are the corpus stage's.",
     )
     ablations: list[Literal["english-anchors", "non-english-anchors", "k2-multiway", "k-all", "sub-pool"]] = Field(
-        [], description="Extra multi-way variants trained with the first seed (sub-pool: k-language rows drawn "
+        [], description="Extra multi-way variants, trained with training.ablation_seeds (sub-pool: k-language rows drawn "
         "from training.sub_pool only, at the same pair budget)."
+    )
+    ablation_seeds: list[int] | None = Field(
+        None, description="Seeds of the ablations (None: the first of training.seeds); each on its seed's corpus "
+        "draw (training.redraw_corpus), so an ablation's interval is comparable with the headline's.",
     )
     sub_pool: list[str] = Field(
         ["spa", "cat", "epo"], min_length=1,
@@ -329,6 +333,11 @@ class TrainingConfig(StrictModel):
         return codes
 
     @property
+    def seeds_of_ablations(self) -> list[int]:
+        """The seeds each ablation is trained with (``ablation_seeds``, else the first seed)."""
+        return self.ablation_seeds or self.seeds[:1]
+
+    @property
     def curve_seeds(self) -> list[int]:
         """The seeds whose runs keep learning-curve points (``curve.seeds``, else the first seed; none: no curve)."""
         return [] if self.curve is None else (self.curve.seeds or self.seeds[:1])
@@ -346,6 +355,10 @@ class TrainingConfig(StrictModel):
         if self.scaling and 1.0 in self.scaling.fractions and not set(self.scaling.seeds) <= set(self.seeds):
             raise ValueError(f"training.scaling.seeds {self.scaling.seeds}: fraction 1.0 reuses the headline models, "
                              f"so the seeds must be among training.seeds {self.seeds}")
+        if self.ablation_seeds and not set(self.ablation_seeds) <= set(self.seeds):
+            raise ValueError(f"training.ablation_seeds {self.ablation_seeds}: an ablation is compared with the "
+                             f"headline models of its seed, so the seeds must be among training.seeds {self.seeds}")
+        _refuse_ignored(self, "ablation_seeds", not self.ablations, "training", "is read only with training.ablations")
         if self.curve and self.curve.seeds and not set(self.curve.seeds) <= set(self.seeds):
             raise ValueError(f"training.curve.seeds {self.curve.seeds}: curves are checkpoints of the headline runs, "
                              f"so the seeds must be among training.seeds {self.seeds}")

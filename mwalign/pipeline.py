@@ -187,7 +187,8 @@ def write_json_atomic(path: Path, payload: Any) -> None:
     atomic.write_json(path, payload, indent=2, sort_keys=True)
 
 
-def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root: Path) -> Path:
+def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root: Path,
+                  work: dict[str, Any] | None = None) -> Path:
     """Execute one notebook with papermill into ``<book_root>/book/chapters``; atomic on success."""
     import nbformat
     import papermill
@@ -230,7 +231,8 @@ def execute_stage(stage: Stage, key: str, parameters: dict[str, Any], book_root:
             else:
                 os.environ[name] = value
     notebook = nbformat.read(tmp, as_version=4)
-    notebook.metadata["mwalign"] = {"stage": stage.name, "stage_key": key, "parameters": parameters}
+    notebook.metadata["mwalign"] = {"stage": stage.name, "stage_key": key, "parameters": parameters,
+                                    **({"work": work} if work else {})}  # what its duration paid for (plan)
     for cell in notebook.cells:  # the book hides parameters behind a toggle
         tags = cell.metadata.get("tags", [])
         if {"parameters", "injected-parameters"} & set(tags) and "hide-cell" not in tags:
@@ -304,7 +306,8 @@ def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, An
         log(f"[mwalign] {stage.name}: running {stage.notebook}")
         work = planning.stage_work(cfg, run_path, stage.name)  # counted before it runs (the cache is still cold)
         started = time.time()
-        execute_stage(stage, keys[stage.name], parameters, root)
+        execute_stage(stage, keys[stage.name], parameters, root,
+                      work={"units": work.units, "cost_key": work.cost_key, "unit": work.unit})
         seconds = round(time.time() - started, 1)
         write_json_atomic(run_path / "stages" / f"{stage.name}.json",
                           {"key": keys[stage.name], "seconds": seconds, "profile": cfg.name})

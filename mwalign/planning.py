@@ -177,9 +177,11 @@ def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWor
         for seed in t.seeds:
             runs += [(base, f"multiway s{seed}", seed, multi),
                      (base, f"bilingual s{seed}", seed, (rows["bilingual"], ids["bilingual"]))]
-        for ablation in t.ablations:  # anchor ablations reuse the multi-way rows; variants are about that size
-            exact = ablation.endswith("anchors")
-            runs.append((base, f"{ablation} s{t.seeds[0]}", t.seeds[0], multi if exact else (multi[0], None)))
+        for seed in t.seeds_of_ablations:  # anchor ablations reuse the multi-way rows; k2 rows are one pair each,
+            for ablation in t.ablations:     # as many as the bilingual corpus; the other variants about multi-way's
+                size = (multi if ablation.endswith("anchors") else
+                        (rows["bilingual"], None) if ablation == "k2-multiway" else (multi[0], None))
+                runs.append((base, f"{ablation} s{seed}", seed, size))
         for fraction in (t.scaling.fractions if t.scaling else []):  # fraction 1.0 is the headline run
             if fraction < 1.0:
                 for seed in t.scaling.seeds:
@@ -245,7 +247,7 @@ def _evaluate_work(cfg: RunConfig, run_dir: Path) -> StageWork:
     if isinstance(index, list) and index:
         n_models, origin = len(index), "models/index.json"
     else:
-        per_base = 2 * len(t.seeds) + len(t.ablations)
+        per_base = 2 * len(t.seeds) + len(t.ablations) * len(t.seeds_of_ablations)
         if t.scaling:
             per_base += 2 * len(t.scaling.seeds) * sum(1 for f in t.scaling.fractions if f < 1.0)
         n_models = len(t.models) * (per_base + 1) + len(cfg.corpus.sensitivity_conditions)
@@ -388,8 +390,8 @@ def committed_costs(cfg: RunConfig, book_root: Path | None = None) -> tuple[dict
         mine, duration = meta.get("mwalign", {}), meta.get("papermill", {}).get("duration")
         parameters = mine.get("parameters", {})
         if duration and mine.get("stage") and not parameters.get("overrides"):
-            chapters[mine["stage"]] = (parameters.get("profile", ""), float(duration))
-    profiles = {profile for profile, _ in chapters.values()}
+            chapters[mine["stage"]] = (parameters.get("profile", ""), float(duration), mine.get("work"), chapter)
+    profiles = {profile for profile, *_ in chapters.values()}
     if len(profiles) != 1:
         return {}, "", None
     (profile,) = profiles
@@ -398,13 +400,42 @@ def committed_costs(cfg: RunConfig, book_root: Path | None = None) -> tuple[dict
             return {}, "", None
     except (OSError, ValueError):
         return {}, "", None
+    costs, origins = {}, set()
+    for stage, (_, seconds, work, chapter) in chapters.items():
+        if not work:  # executed before chapters recorded their work: count it for the profile as committed then
+            work, origin = _committed_work(profile, stage, chapter, root)
+            origins.add(origin)
+        if work and work["units"] > 0:
+            costs[(stage, work["cost_key"])] = {"per_unit": seconds / work["units"], "profile": cfg.name}
+    where = ("the committed chapters' recorded durations (papermill) over the work each chapter "
+             + ("records" if not origins else "records or, for older chapters, " + " and ".join(sorted(origins))))
+    return costs, where, None
+
+
+def _committed_work(profile: str, stage: str, chapter: Path, root: Path) -> tuple[dict | None, str]:
+    """The work a chapter executed before chapters recorded it paid for: :func:`plan_work` for the profile file as
+    it was committed with that chapter (git), else for today's profile file."""
+    import subprocess
+    import tempfile
+
     from mwalign.config import load_config
 
-    recorded = load_config(profile)
-    work = {item.stage: item for item in plan_work(recorded, root / "runs" / ".no-run-folder")}
-    costs = {(stage, work[stage].cost_key): {"per_unit": seconds / work[stage].units, "profile": recorded.name}
-             for stage, (_, seconds) in chapters.items() if stage in work and work[stage].units > 0}
-    return costs, "the committed chapters' recorded durations (papermill) over this plan's work units", None
+    source, origin = resolve_profile(profile), "the profile as committed with the chapter (git)"
+    try:
+        git = ["git", "-C", str(root)]
+        commit = subprocess.run([*git, "log", "-1", "--format=%H", "--", str(chapter.relative_to(root))],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        relative = source.resolve().relative_to(REPO_ROOT.resolve())  # the same path in the book's repository
+        text = subprocess.run([*git, "show", f"{commit}:{relative.as_posix()}"], capture_output=True, text=True,
+                              check=True).stdout
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / source.name
+            path.write_text(text, encoding="utf-8")
+            recorded = load_config(path)
+    except (OSError, ValueError, subprocess.CalledProcessError):
+        recorded, origin = load_config(profile), "today's profile file (no git history of the chapter)"
+    work = {item.stage: item for item in plan_work(recorded, root / "runs" / ".no-run-folder")}.get(stage)
+    return ({"units": work.units, "cost_key": work.cost_key} if work else None), origin
 
 
 def measured_costs(runs_root: Path | None = None, extra: list[Path] = ()) -> dict[tuple[str, str], dict]:

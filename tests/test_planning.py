@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
 import pytest
 
 from mwalign import cli, planning
-from mwalign.config import REPO_ROOT, RunConfig, load_config
+from mwalign.config import CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, load_config
 from mwalign.training.data import RootBatchSampler
 
 
@@ -108,7 +109,7 @@ def test_run_records_each_stages_seconds_and_units_and_prints_minutes(tmp_path, 
 
     # Given a smoke run whose notebooks are replaced by a stand-in that takes a moment
     cfg = load_config("smoke")
-    monkeypatch.setattr(pipeline, "execute_stage", lambda stage, key, parameters, root: None)
+    monkeypatch.setattr(pipeline, "execute_stage", lambda stage, key, parameters, root, work=None: None)
     logged: list[str] = []
     stages = pipeline.select_stages(["data", "train"])
     # When `mwalign run` executes data and train
@@ -230,3 +231,35 @@ def test_plan_reads_the_cache_of_an_oddly_named_run_folder_and_writes_nothing(tm
     if writer_open:  # a reader may update the writer's shared-memory index; it creates and removes nothing
         before, after = ({(p, 0) if p.endswith("-shm") else (p, t) for p, t in tree} for tree in (before, after))
     assert after == before, f"plan changed files: {sorted(after ^ before)}"
+
+
+def test_chapter_durations_are_divided_by_the_work_they_paid_for(tmp_path):
+    import subprocess
+
+    # Given a book whose train chapter took 600 s, executed when the profile had 1 seed, and the profile now has 2
+    book = tmp_path / "book"
+    (book / "params").mkdir(parents=True)
+    (book / CHAPTERS_SUBDIR).mkdir(parents=True)
+    profile = (REPO_ROOT / "params" / "smoke.yml").read_text(encoding="utf-8")
+    (book / "params" / "smoke.yml").write_text(profile, encoding="utf-8")
+    chapter = {"cells": [], "nbformat": 4, "nbformat_minor": 5, "metadata": {
+        "mwalign": {"stage": "train", "parameters": {"profile": "smoke"}}, "papermill": {"duration": 600.0}}}
+    (book / CHAPTERS_SUBDIR / "02_training.ipynb").write_text(json.dumps(chapter), encoding="utf-8")
+    git = ["git", "-C", str(book), "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "book"], check=True)
+    then = planning.stage_work(load_config("smoke"), tmp_path / "run", "train").units
+    (book / "params" / "smoke.yml").write_text(profile.replace("  seeds: [0]\n", "  seeds: [0, 1]\n"), "utf-8")
+    # When the costs are read from the committed book
+    costs, where, _ = planning.committed_costs(load_config("smoke"), book_root=book)
+    # Then the 600 s are spread over the steps of the profile as committed with the chapter, not today's
+    (cost,) = costs.values()
+    assert cost["per_unit"] == pytest.approx(600.0 / then), (cost, then)
+    assert "the profile as committed with the chapter (git)" in where
+    # And a chapter that records its work is divided by that
+    chapter["metadata"]["mwalign"]["work"] = {"units": 300, "cost_key": "models=tiny-xlmr", "unit": "steps"}
+    (book / CHAPTERS_SUBDIR / "02_training.ipynb").write_text(json.dumps(chapter), encoding="utf-8")
+    costs, where, _ = planning.committed_costs(load_config("smoke"), book_root=book)
+    assert costs == {("train", "models=tiny-xlmr"): {"per_unit": 2.0, "profile": "smoke"}}
+    assert "older chapters" not in where

@@ -95,7 +95,7 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
             multiway_job = _alignment_job(cfg, base, "multiway", seed, seed_multiway, loss, dtype)
             bilingual_job = _alignment_job(cfg, base, "bilingual", seed, seed_bilingual, loss, dtype)
             jobs += [multiway_job, *_curve_jobs(cfg, multiway_job, bilingual_job)]
-        jobs += _ablation_jobs(cfg, base, corpus, multiway, bilingual, loss, dtype)
+        jobs += _ablation_jobs(cfg, base, corpus, draws, loss, dtype)
         jobs += _scaling_jobs(cfg, base, draws, loss, dtype)
     for control in t.controls:
         for seed in control.seeds:
@@ -220,19 +220,22 @@ class CorpusDraws:
         return self._drawn[seed]
 
 
-def _ablation_jobs(cfg: RunConfig, base: str, corpus: Path, multiway: RowTable, bilingual: RowTable,
-                   base_loss: LossConfig, dtype: str) -> list[Job]:
+def _ablation_jobs(cfg: RunConfig, base: str, corpus: Path, draws: CorpusDraws, base_loss: LossConfig,
+                   dtype: str) -> list[Job]:
+    """Each ablation for each of ``training.ablation_seeds``, on that seed's corpus draw."""
     t = cfg.training
     jobs = []
-    for ablation in t.ablations:
-        rows, loss = multiway, base_loss
-        if ablation in ANCHOR_ABLATIONS:
-            loss = base_loss.model_copy(update={"anchors": ANCHOR_ABLATIONS[ablation]})
-        elif ablation in ABLATION_VARIANTS:
-            train_roots = set(multiway.root_ids) | set(bilingual.root_ids)
-            rows = derive_variant(ablation, corpus / "translations.parquet", train_roots,
-                                  bilingual.pair_count, t.seeds[0], k=cfg.corpus.k, sub_pool=t.sub_pool)
-        jobs.append(_alignment_job(cfg, base, ablation, t.seeds[0], rows, loss, dtype))
+    for seed in t.seeds_of_ablations:
+        multiway, bilingual = draws.rows(seed)
+        for ablation in t.ablations:
+            rows, loss = multiway, base_loss
+            if ablation in ANCHOR_ABLATIONS:
+                loss = base_loss.model_copy(update={"anchors": ANCHOR_ABLATIONS[ablation]})
+            elif ablation in ABLATION_VARIANTS:
+                train_roots = set(multiway.root_ids) | set(bilingual.root_ids)
+                rows = derive_variant(ablation, corpus / "translations.parquet", train_roots,
+                                      bilingual.pair_count, seed, k=cfg.corpus.k, sub_pool=t.sub_pool)
+            jobs.append(_alignment_job(cfg, base, ablation, seed, rows, loss, dtype))
     return jobs
 
 
