@@ -465,6 +465,10 @@ class EvaluationConfig(StrictModel):
     batch_size: int = Field(64, ge=1)
     max_seq_length: int = Field(128, ge=8)
     dtype: Literal["bf16", "fp32"] = "bf16"
+    splits: list[str] | None = Field(
+        None, min_length=1, description="Evaluation splits to score (None: each task's own; mteb's SIB200 "
+        "task scores its classifier on train and validation as well as test, averaged into the task's mean).",
+    )
     bootstrap: int = Field(200, ge=0, description="Bootstrap resamples for confidence intervals (0: none).")
     encode_all_first: bool = Field(
         False, description="Encode every distinct text of a model's tasks in one length-sorted pass before mteb "

@@ -62,9 +62,13 @@ class ModelEntry:
 
 def select_tasks(
     names: list[str], langs: list[str] | None, *, strict: bool, exclude_sentences: frozenset[str] = frozenset(),
-    per_task: bool = False, where: str = "evaluation.langs",
+    per_task: bool = False, where: str = "evaluation.langs", splits: list[str] | None = None,
 ) -> list[AbsTask]:
     """Instantiate tasks and restrict their subsets to ``langs`` (None: all); no data is read yet.
+
+    ``splits``: score only these of each task's evaluation splits (None: all of them; mteb's SIB200 task, for
+    one, evaluates its classifier on its train and validation splits as well as on test). A task with none of
+    them is an error naming ``evaluation.splits``.
 
     ``per_task``: ``langs`` apply to each task as far as it has them; a task with none of them is left out, and
     only a language that no task has is an error (``where`` names the setting). ``exclude_sentences``: training
@@ -81,6 +85,12 @@ def select_tasks(
                 continue
         if hasattr(task, "exclude_sentences"):
             task.exclude_sentences = exclude_sentences
+        if splits is not None:
+            kept = [split for split in task.metadata.eval_splits if split in splits]
+            if not kept:
+                raise ValueError(f"evaluation.splits: {task.metadata.name} has none of {', '.join(splits)} (its "
+                                 f"splits: {', '.join(task.metadata.eval_splits)})")
+            task.filter_eval_splits(kept)
         tasks.append(task)
     if per_task and langs is not None:
         covered = set().union(*(eval_languages.covered_languages(t) for t in tasks))
@@ -108,6 +118,7 @@ def evaluate(
     exclude_sentences: frozenset[str] = frozenset(),
     device: str = "auto",
     encode_all_first: bool = False,
+    splits: list[str] | None = None,
 ) -> pd.DataFrame:
     """Evaluate every model on ``tasks`` restricted to ``langs``; return the tidy scores table.
 
@@ -123,7 +134,8 @@ def evaluate(
         mw_languages.validate_codes(langs, where="langs")
     entries = [ModelEntry(k, v) for k, v in models.items()] if isinstance(models, dict) else list(models)
     task_objs = select_tasks(tasks, langs, strict=strict_langs and langs is not None, exclude_sentences=exclude_sentences,
-                             per_task=per_task_langs, where="--langs" if per_task_langs else "evaluation.langs")
+                             per_task=per_task_langs, where="--langs" if per_task_langs else "evaluation.langs",
+                             splits=splits)
     resolved = {entry.label: resolve_model(entry.spec) for entry in entries}
     for task in task_objs:  # read and check every data file once, before any encoding; shared by all models
         task.load_data()
@@ -372,6 +384,7 @@ def evaluate_with_profile(cfg: Any, entries: list[ModelEntry], results_dir: Path
             exclude_sentences=exclude,
             device=getattr(cfg, "device", "auto"),
             encode_all_first=ev.encode_all_first,
+            splits=ev.splits,
         )
         for names, group in by_tasks.items()
     ]

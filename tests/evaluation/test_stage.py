@@ -231,3 +231,17 @@ def test_each_model_logs_where_its_evaluation_went(tiny_mirror, tiny_model, tmp_
     assert cold["load"] > 0 and cold["encoding"] > 0 and cold["scoring"] > 0 and cold["intervals"] > 0
     # And the warm run (mteb's ResultCache) neither loads nor encodes
     assert warm["texts"] == 0 and warm["load"] == 0 and warm["encoding"] == 0
+
+
+def test_splits_keep_only_the_reported_split_of_each_task():
+    from mwalign.evaluation.stage import select_tasks
+
+    # Given SIB200, whose official task scores train, validation and test, and Tatoeba (test only)
+    tasks = select_tasks(["SIB200Classification", "Tatoeba"], ["spa"], strict=False, per_task=True, splits=["test"])
+    # Then each task scores its test split only
+    assert [list(t.eval_splits) for t in tasks] == [["test"], ["test"]]
+    assert list(select_tasks(["SIB200Classification"], ["spa"], strict=False)[0].eval_splits) == [
+        "train", "validation", "test"], "no setting: the task's own splits"
+    # And a split no task has is named
+    with pytest.raises(ValueError, match=r"evaluation.splits: Tatoeba has none of dev \(its splits: test\)"):
+        select_tasks(["Tatoeba"], ["spa"], strict=False, splits=["dev"])
