@@ -215,6 +215,27 @@ class CurveConfig(StrictModel):
         return _check_seeds(seeds)
 
 
+class DepthConfig(StrictModel):
+    """Beyond the paper: the multi-way gain for stand-ins of other depths, against their untrained alignment."""
+
+    models: list[str] = Field(..., min_length=1, description="Other base encoders, e.g. me5-small-l2, me5-small-l6 "
+                              "and the full me5-small; the headline model's point comes from the scaling study.")
+    fraction: float = Field(1.0, gt=0, le=1, description="Share of the training rows (as training.scaling).")
+    seeds: list[int] | None = Field(None, min_length=1, description="Seeds (None: the first of training.seeds).")
+
+    @field_validator("models")
+    @classmethod
+    def _models_known(cls, names: list[str]) -> list[str]:
+        for name in names:
+            check_model_name(name, "training.depth.models")
+        return names
+
+    @field_validator("seeds")
+    @classmethod
+    def _seeds_in_range(cls, seeds: list[int] | None) -> list[int] | None:
+        return _check_seeds(seeds)
+
+
 class ScalingConfig(StrictModel):
     """Beyond the paper: the multi-way gain at several corpus sizes (nested prefixes of the training rows)."""
 
@@ -307,6 +328,7 @@ class TrainingConfig(StrictModel):
     scaling: ScalingConfig | None = Field(None, description="The scaling study (None: off).")
     curve: CurveConfig | None = Field(None, description="Learning curves and the equal-steps / equal-sentences "
                                       "comparisons (None: off).")
+    depth: DepthConfig | None = Field(None, description="The depth study (None: off).")
     length_grouping: bool = Field(
         False, description="Batch rows of similar token length (transformers' group_by_length, within the "
         "root-unique constraint): less padding, other batches (bench/bench_training_step.py).",
@@ -359,6 +381,14 @@ class TrainingConfig(StrictModel):
             raise ValueError(f"training.ablation_seeds {self.ablation_seeds}: an ablation is compared with the "
                              f"headline models of its seed, so the seeds must be among training.seeds {self.seeds}")
         _refuse_ignored(self, "ablation_seeds", not self.ablations, "training", "is read only with training.ablations")
+        if self.depth:
+            clash = [m for m in self.depth.models if m in self.models]
+            if clash:
+                raise ValueError(f"training.depth.models: {clash} already in training.models; the headline model's "
+                                 "point is the scaling study's (training.scaling) at the same fraction")
+            if self.depth.seeds and not set(self.depth.seeds) <= set(self.seeds):
+                raise ValueError(f"training.depth.seeds {self.depth.seeds}: each seed's corpus draw is the headline's, "
+                                 f"so the seeds must be among training.seeds {self.seeds}")
         if self.curve and self.curve.seeds and not set(self.curve.seeds) <= set(self.seeds):
             raise ValueError(f"training.curve.seeds {self.curve.seeds}: curves are checkpoints of the headline runs, "
                              f"so the seeds must be among training.seeds {self.seeds}")
@@ -420,6 +450,10 @@ class BaseAlignmentConfig(StrictModel):
     """Untrained alignment of the stand-in cuts (issue 16): written to ``results/base_alignment.parquet``."""
 
     layers: list[int] = Field([1, 2, 3, 4, 6, 12], description="Layer counts L of the me5-small-l<L> stand-ins.")
+    max_layers: int | None = Field(
+        None, ge=1, description="The deepest cut the stand-in rule may pick (None: any): the profile's training "
+        "budget; the depth study (training.depth) trains deeper cuts to show whether the verdict depends on it.",
+    )
     controls: list[str] = Field(["minilm-en"], description="Other untrained encoders scored alongside.")
     prompts: list[str] = Field(["", "query: "], min_length=1, description="Prefixes compared ('' = none).")
     tatoeba_langs: list[str] = Field(

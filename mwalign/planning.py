@@ -190,6 +190,12 @@ def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWor
         if t.temperature_grid:  # one short multi-way run per value
             runs += [(base, f"temperature {value:g}", t.seeds[0], (rows["multiway"], None))
                      for value in t.temperature_grid]
+        if t.depth and base == t.models[0]:  # the depth study's models at their fraction of the rows
+            for model in t.depth.models:
+                for seed in t.depth.seeds or t.seeds[:1]:
+                    runs += [(model, f"{method}-f{t.depth.fraction:g} s{seed} (depth)", seed,
+                              (round(n * t.depth.fraction), None))
+                             for method, n in (("multiway", rows["multiway"]), ("bilingual", rows["bilingual"]))]
         if t.curve and t.curve.multiway_continued:  # as many steps as bilingual plans (counted below)
             runs += [(base, f"multiway-continued s{seed}", seed, (rows["bilingual"], ids["bilingual"]))
                      for seed in t.curve_seeds]
@@ -210,9 +216,11 @@ def _train_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWor
         steps = (min(t.temperature_grid_steps, steps_per_run(n_rows, t.batch_size, t.epochs, None, root_ids, seed))
                  if name.startswith("temperature ") else
                  steps_per_run(n_rows, t.batch_size, t.epochs, t.max_steps, root_ids, seed))
-        total += steps
+        weight = _depth_weight(base, t.models[0]) if name.endswith("(depth)") else 1.0
+        total += round(steps * weight)
         lines.append(f"{base} {name}: at most {steps} steps ({n_rows} rows, batch {t.batch_size}, {t.epochs} "
-                     f"epochs; early stopping after {t.patience} evaluations without gain, {every})")
+                     f"epochs; early stopping after {t.patience} evaluations without gain, {every})"
+                     + (f", counted x{weight:.2f} for its layers" if weight != 1.0 else ""))
     return StageWork("train", "steps", total, "models=" + ",".join(t.models), lines)
 
 
@@ -224,6 +232,17 @@ def curve_models(cfg: RunConfig) -> int:
         return 0
     per_curve_seed = curve.points + ((curve.points + 1) if curve.multiway_continued else 0)
     return 2 * len(cfg.training.seeds) + per_curve_seed * len(cfg.training.curve_seeds)
+
+
+def _depth_weight(model: str, headline: str) -> float:
+    """A depth-study step in headline steps: the ratio of the two models' layer counts (me5-small has 12)."""
+    from mwalign.evaluation.base_alignment import layers_of
+
+    def layers(name: str) -> int | None:
+        return 12 if name == "me5-small" else layers_of(name)
+
+    mine, theirs = layers(model), layers(headline)
+    return mine / theirs if mine and theirs else 1.0
 
 
 def _me5_work(cfg: RunConfig, run_dir: Path, rows: dict[str, int]) -> StageWork:
@@ -254,6 +273,8 @@ def _evaluate_work(cfg: RunConfig, run_dir: Path) -> StageWork:
         n_models += sum(2 * len(c.seeds) + 1 for c in t.controls)
         n_models += (2 * len(cfg.me5_seeds) + 1) if cfg.me5.enabled else 0
         n_models += len(t.models) * curve_models(cfg)
+        if t.depth:  # both methods per model and seed, and each model's untrained base
+            n_models += len(t.depth.models) * (2 * len(t.depth.seeds or t.seeds[:1]) + 1)
         origin = "trained + base models" + (", learning-curve checkpoints at most" if t.curve else "")
     langs = ev.langs if ev.langs is not None else list(dict.fromkeys(["eng", *cfg.corpus.pool, *ev.unseen]))
     lines = [f"models: {n_models} ({origin}); languages: {len(langs)}"]

@@ -113,15 +113,19 @@ def paper_level(subsets: list[str] | tuple[str, ...] = STS17_SUBSETS) -> tuple[f
     return min(means), max(means)
 
 
-def closest_to_paper(table: pd.DataFrame, prompt: str) -> int:
+def closest_to_paper(table: pd.DataFrame, prompt: str, max_layers: int | None = None) -> int:
     """The stand-in layer count whose untrained STS17 mean is nearest the paper models' band.
 
     Distance is 0 inside [XLM-R mean, mBERT mean] and the gap to the nearer edge outside it; every cut
-    of mE5-small sits above the band (issue 16), so this is the smallest gap. Ties go to fewer layers.
+    of mE5-small sits above the band, so this is the smallest gap. Ties go to fewer layers. ``max_layers``:
+    only cuts of at most that many layers (the training budget's cap) are candidates.
     """
     cuts = table[table["layers"].notna() & (table["prompt"] == prompt)]
+    if max_layers is not None:
+        cuts = cuts[cuts["layers"] <= max_layers]
     if cuts.empty:
-        raise ValueError(f"base alignment table has no me5-small-l<L> rows with prompt {prompt!r}")
+        raise ValueError(f"base alignment table has no me5-small-l<L> rows with prompt {prompt!r}"
+                         + (f" and at most {max_layers} layers" if max_layers is not None else ""))
     subsets = [s for s in STS17_SUBSETS if cuts[f"sts17_{s}"].notna().all()]
     low, high = paper_level(subsets)
     gap = cuts.apply(lambda row: max(low - row["sts17_mean"], row["sts17_mean"] - high, 0.0), axis=1)

@@ -12,8 +12,11 @@ from pathlib import Path
 
 import pandas as pd
 
+from mwalign.config import RunConfig
 from mwalign.evaluation.base_alignment import PUBLISHED_SOURCE, PUBLISHED_STS17, STS17_SUBSETS, closest_to_paper
+from mwalign.evaluation.harness import choose_prompt
 
+FULL_DEPTH = {"me5-small": "me5-small-l12"}  # the uncut model's row in the table
 _PAIR_LABELS = {"es-en": "STS17 es-en", "en-tr": "STS17 tr-en", "en-ar": "STS17 ar-en"}
 
 
@@ -46,16 +49,19 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([measured, published], ignore_index=True).round(1)
 
 
-def chosen_layers(frame: pd.DataFrame, prompt: str = "") -> int:
+def chosen_layers(frame: pd.DataFrame, prompt: str = "", max_layers: int | None = None) -> int:
     """The cut whose untrained STS17 mean is closest to the paper's models (see ``closest_to_paper``)."""
-    return closest_to_paper(frame, prompt)
+    return closest_to_paper(frame, prompt, max_layers)
 
 
-def choice_sentence(frame: pd.DataFrame, trained: list[str], prompt: str = "") -> str:
-    """One sentence for the chapter: the cut the rule picks, and whether the profile trains that one."""
+def choice_sentence(frame: pd.DataFrame, trained: list[str], prompt: str = "", max_layers: int | None = None,
+                    studied: list[str] = ()) -> str:
+    """One sentence for the chapter: the cut the rule picks (within the budget's cap), and whether the profile
+    trains that one."""
     if not (frame["layers"].notna() & (frame["prompt"] == prompt)).any():
         return "This run measured no cut of mE5 (its base-alignment table holds other encoders only)."
-    layers = chosen_layers(frame, prompt)
+    layers = chosen_layers(frame, prompt, max_layers)
+    uncapped = chosen_layers(frame, prompt)
     picked = f"me5-small-l{layers}"
     cuts = [m for m in trained if m.startswith("me5-small-l")]
     if not cuts:
@@ -64,5 +70,22 @@ def choice_sentence(frame: pd.DataFrame, trained: list[str], prompt: str = "") -
         verdict = f"the profile trains `{picked}` as the unaligned encoder."
     else:
         verdict = f"the profile trains {', '.join(f'`{c}`' for c in cuts)}, not the rule's pick."
-    return (f"Closest untrained STS17 mean to XLM-R/mBERT ({_prompt_label(prompt)} prompt): L = {layers}; "
+    cap = ""
+    if max_layers is not None:
+        cap = (f" among cuts of at most {max_layers} layers (evaluation.base_alignment.max_layers, the training "
+               "budget)" + (f"; without the cap the rule would pick L = {uncapped}" if uncapped != layers else "")
+               + (", which the depth study trains" if uncapped != layers and f"me5-small-l{uncapped}" in studied
+                  else ""))
+    return (f"Closest untrained STS17 mean to XLM-R/mBERT ({_prompt_label(prompt)} prompt){cap}: L = {layers}; "
             + verdict)
+
+
+def untrained_alignment(alignment: pd.DataFrame, base: str, cfg: RunConfig) -> dict[str, float]:
+    """A base model's untrained Tatoeba accuracy and STS17 mean (×100), with the prompt its evaluation uses."""
+    name = FULL_DEPTH.get(base, base)
+    prompt = choose_prompt([base], cfg.evaluation.prompts)  # as the evaluation picks it, by the base name
+    rows = alignment[(alignment["model"] == name) & (alignment["prompt"] == prompt)] if len(alignment) else alignment
+    if rows.empty:
+        return {"untrained Tatoeba": float("nan"), "untrained STS17": float("nan")}
+    row = rows.iloc[0]
+    return {"untrained Tatoeba": float(row["tatoeba_accuracy"]), "untrained STS17": float(row["sts17_mean"])}

@@ -13,6 +13,7 @@ import pandas as pd
 
 from mwalign.config import RunConfig
 from mwalign.models.recipes import LOCAL_MODELS
+from mwalign.reporting.base_alignment import untrained_alignment
 from mwalign.reporting.tables import NOT_APPLICABLE
 
 PAPER_MODELS = {"unaligned": "XLM-R base, mBERT base", "control": "(none)", "me5": "multilingual-e5 (size not stated)"}
@@ -34,27 +35,26 @@ def encoders_table(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
     (when measured) its untrained alignment."""
     alignment = load_base_alignment(run_dir)
     t = cfg.training
-    rows = [_row("unaligned", base, t.seeds, alignment) for base in t.models]
-    rows += [_row("control", c.model, c.seeds, alignment, c.label) for c in t.controls]
+    rows = [_row(cfg, "unaligned", base, t.seeds, alignment) for base in t.models]
+    rows += [_row(cfg, "control", c.model, c.seeds, alignment, c.label) for c in t.controls]
     if cfg.me5.enabled:
-        rows.append(_row("me5", cfg.me5.model, cfg.me5_seeds, alignment))
+        rows.append(_row(cfg, "me5", cfg.me5.model, cfg.me5_seeds, alignment))
     return pd.DataFrame(rows).set_index("role")
 
 
-def _row(role: str, name: str, seeds: list[int], alignment: pd.DataFrame, label: str | None = None) -> dict:
+def _row(cfg: RunConfig, role: str, name: str, seeds: list[int], alignment: pd.DataFrame,
+         label: str | None = None) -> dict:
     spec = LOCAL_MODELS.get(name)
     made = spec.description if spec else "hub model, used as released"
     return {"role": role if label is None else f"control: {label}", "paper": PAPER_MODELS[role], "here": name,
-            "how it was made": made, "seeds": len(seeds), "untrained alignment": _alignment(alignment, name)}
+            "how it was made": made, "seeds": len(seeds), "untrained alignment": _alignment(alignment, name, cfg)}
 
 
-def _alignment(alignment: pd.DataFrame, name: str) -> str:
-    """The model's numeric columns of the base-alignment table as ``column value`` pairs."""
+def _alignment(alignment: pd.DataFrame, name: str, cfg: RunConfig) -> str:
+    """The model's untrained Tatoeba accuracy and STS17 mean (the base-alignment table's, with the prompt the
+    evaluation gives it)."""
     if alignment.empty or "model" not in alignment.columns:
         return NOT_APPLICABLE
-    match = alignment[alignment["model"] == name]
-    if match.empty:
-        return NOT_APPLICABLE
-    numbers = match.iloc[0].drop("model")
-    numbers = numbers[pd.to_numeric(numbers, errors="coerce").notna()]
-    return "; ".join(f"{column} {float(value):.1f}" for column, value in numbers.items()) or NOT_APPLICABLE
+    levels = untrained_alignment(alignment, name, cfg)
+    shown = [f"{label.removeprefix('untrained ')} {value:.1f}" for label, value in levels.items() if pd.notna(value)]
+    return "; ".join(shown) or NOT_APPLICABLE

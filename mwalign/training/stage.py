@@ -97,6 +97,7 @@ def run_alignment_stage(cfg: RunConfig, run_dir: Path) -> pd.DataFrame:
             jobs += [multiway_job, *_curve_jobs(cfg, multiway_job, bilingual_job)]
         jobs += _ablation_jobs(cfg, base, corpus, draws, loss, dtype)
         jobs += _scaling_jobs(cfg, base, draws, loss, dtype)
+    jobs += _depth_jobs(cfg, draws, losses, dtype)
     for control in t.controls:
         for seed in control.seeds:
             seed_multiway, seed_bilingual = draws.rows(seed)
@@ -264,6 +265,22 @@ def _scaling_jobs(cfg: RunConfig, base: str, draws: CorpusDraws, loss: LossConfi
             small_multiway, small_bilingual = scaling_rows(*draws.rows(seed), fraction)
             for method, rows in (("multiway", small_multiway), ("bilingual", small_bilingual)):
                 jobs.append(_alignment_job(cfg, base, scaling_method(method, fraction), seed, rows, loss, dtype))
+    return jobs
+
+
+def _depth_jobs(cfg: RunConfig, draws: CorpusDraws, losses: dict[str, LossConfig], dtype: str) -> list[Job]:
+    """The depth study: each of ``training.depth.models`` trained both ways at its fraction of each seed's draw,
+    with the headline model's loss (its chosen temperature)."""
+    depth = cfg.training.depth
+    if depth is None:
+        return []
+    loss = losses[cfg.training.models[0]]
+    jobs = []
+    for base in depth.models:
+        for seed in depth.seeds or cfg.training.seeds[:1]:
+            small = scaling_rows(*draws.rows(seed), depth.fraction)
+            jobs += [_alignment_job(cfg, base, scaling_method(method, depth.fraction), seed, rows, loss, dtype)
+                     for method, rows in zip(("multiway", "bilingual"), small)]
     return jobs
 
 

@@ -27,3 +27,18 @@ def test_a_table_without_cuts_says_so_instead_of_failing():
     # Given the smoke profile's table: only a tiny random encoder, no cut of mE5
     frame = _frame([("tiny-xlmr", None, "", 1.0, 0.0, 0.0, 0.0, 0.0)])
     assert "no cut of mE5" in choice_sentence(frame, ["tiny-xlmr"])
+
+
+def test_the_budget_cap_limits_the_rule_and_the_sentence_says_so():
+    from mwalign.evaluation.base_alignment import closest_to_paper
+
+    # Given cuts whose untrained STS17 means fall with depth until 6 layers (L6 is nearest the paper's band)
+    frame = pd.DataFrame({"model": [f"me5-small-l{n}" for n in (2, 4, 6)], "layers": [2, 4, 6], "prompt": "",
+                          "tatoeba_accuracy": [50.0, 70.0, 85.0], "sts17_es-en": [40.0, 33.0, 28.0],
+                          "sts17_en-tr": [40.0, 33.0, 28.0], "sts17_en-ar": [40.0, 33.0, 28.0],
+                          "sts17_mean": [40.0, 33.0, 28.0]}).astype({"layers": "Int64"})
+    assert closest_to_paper(frame, "") == 6 and closest_to_paper(frame, "", max_layers=4) == 4
+    text = choice_sentence(frame, ["me5-small-l4"], max_layers=4, studied=["me5-small-l6"])
+    assert "among cuts of at most 4 layers" in text and "L = 4; the profile trains `me5-small-l4`" in text
+    assert "without the cap the rule would pick L = 6, which the depth study trains" in text
+    assert "depth study" not in choice_sentence(frame, ["me5-small-l4"], max_layers=4)

@@ -68,14 +68,15 @@ def test_encoders_table_names_stand_ins_controls_and_base_alignment(tmp_path):
     cfg = load_config("smoke", {"training": {"controls": [{"model": "minilm-en", "seeds": [0],
                                                            "label": "no multilingual pretraining"}]}})
     (tmp_path / "results").mkdir()
-    pd.DataFrame({"model": ["minilm-en"], "Tatoeba accuracy": [6.9]}).to_parquet(
-        tmp_path / "results" / "base_alignment.parquet")
+    pd.DataFrame({"model": ["minilm-en", "minilm-en"], "prompt": ["", "query: "], "tatoeba_accuracy": [6.9, 3.0],
+                  "sts17_mean": [5.5, 16.5]}).to_parquet(tmp_path / "results" / "base_alignment.parquet")
     # When the encoders table is built
     table = deviations.encoders_table(cfg, tmp_path)
     # Then each role names the paper's model and the stand-in with its recipe, and the control its measured level
+    # with the prompt its evaluation uses (none for minilm-en)
     assert table.loc["unaligned", "here"] == "tiny-xlmr" and "XLM-R" in table.loc["unaligned", "paper"]
     control = table.loc["control: no multilingual pretraining"]
-    assert control["here"] == "minilm-en" and control["untrained alignment"] == "Tatoeba accuracy 6.9"
+    assert control["here"] == "minilm-en" and control["untrained alignment"] == "Tatoeba 6.9; STS17 5.5"
     assert "English only" in control["how it was made"]
 
 

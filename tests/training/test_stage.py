@@ -378,3 +378,23 @@ def test_curve_checkpoints_match_the_multiway_run_in_steps_and_sentences(run_dir
     stamps = {p: p.stat().st_mtime_ns for p in models.glob("*/model.safetensors")}
     run_alignment_stage(cfg, run_dir)
     assert stamps == {p: p.stat().st_mtime_ns for p in models.glob("*/model.safetensors")}
+
+
+def test_depth_study_trains_other_encoders_at_its_fraction_with_both_methods(run_dir, copy_model):
+    # Given a depth study of one other encoder at half the rows
+    cfg = _smoke(copy_model(), depth={"models": [str(copy_model("deep"))], "fraction": 0.5})
+    # When the alignment stage runs
+    run_alignment_stage(cfg, run_dir)
+    index = {e["label"]: e for e in json.loads((run_dir / "models" / "index.json").read_text())}
+    # Then the other encoder has both methods at half size, beside its untrained base and the headline models
+    for method in ("multiway", "bilingual"):
+        entry = index[f"deep-{method}-f0.5-s0"]
+        assert entry["method"] == f"{method}-f0.5" and entry["base"].endswith("deep")
+        record = json.loads((run_dir / entry["path"] / "mwalign_training.json").read_text())
+        assert record["rows"] == 8, "half of the fixture's 16 rows"
+    assert "deep-base" in index and "tiny-multiway-s0" in index
+
+
+def test_depth_study_refuses_the_headline_model():
+    with pytest.raises(ValueError, match="training.depth.models: .* already in training.models"):
+        _smoke("tiny-xlmr", depth={"models": ["tiny-xlmr"]})
