@@ -9,7 +9,7 @@ a sentence from its embedding; alignment should make that harder).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,7 @@ class Geometry:
     retrieval: dict[str, pd.DataFrame]  # model label -> language x language retrieval accuracy (0-1)
     probe: dict[str, float]  # model label -> language-probe accuracy (0-1)
     labels: dict[str, str]  # model label -> method
+    seeds: dict[str, int | None] = field(default_factory=dict)  # model label -> seed (None: the base model)
 
 
 CACHE = Path("results") / "geometry.json"  # the measured views, so the chapter re-executes without the models
@@ -41,8 +42,8 @@ def study_languages(pool: list[str], unseen: list[str]) -> list[str]:
 
 def load_data(run_dir: Path, langs: list[str], *, role: str = "unaligned", n_sentences: int = 200,
               dtype: str = "bf16") -> Geometry:
-    """Embed the NTREX block with the role's base model and its first-seed bilingual and multi-way models, and
-    measure both views.
+    """Embed the NTREX block with the role's base model and its bilingual and multi-way models of every seed,
+    and measure both views.
 
     The views are kept in ``results/geometry.json`` with what determined them (languages, lines, dtype, each
     model's weight fingerprint) and read back while that holds; where the model folders are absent (a run folder
@@ -51,8 +52,8 @@ def load_data(run_dir: Path, langs: list[str], *, role: str = "unaligned", n_sen
     run_dir = Path(run_dir)
     index = json.loads((run_dir / "models" / "index.json").read_text())
     order = ("base", "bilingual", "multiway")
-    chosen = sorted((e for e in index if e["role"] == role and e["method"] in order and e["seed"] in (None, 0)),
-                    key=lambda e: order.index(e["method"]))
+    chosen = sorted((e for e in index if e["role"] == role and e["method"] in order),
+                    key=lambda e: (order.index(e["method"]), -1 if e["seed"] is None else e["seed"]))
     present = all((run_dir / e["path"]).is_dir() for e in chosen)
     key = {"languages": langs, "first_line": FIRST_LINE, "n_sentences": n_sentences, "dtype": dtype,
            "models": {e["label"]: models.fingerprint(run_dir / e["path"]) if present else None for e in chosen}}
@@ -68,7 +69,8 @@ def load_data(run_dir: Path, langs: list[str], *, role: str = "unaligned", n_sen
                        for lang, lines in texts.items()}
         retrieval[entry["label"]] = retrieval_matrix(vectors, langs)
         probe[entry["label"]] = language_probe(vectors)
-    geometry = Geometry(langs, retrieval, probe, {e["label"]: e["method"] for e in chosen})
+    geometry = Geometry(langs, retrieval, probe, {e["label"]: e["method"] for e in chosen},
+                        {e["label"]: e["seed"] for e in chosen})
     atomic.write_json(run_dir / CACHE, _to_json(geometry, key), indent=1, sort_keys=True)
     return geometry
 
@@ -90,7 +92,7 @@ def _key_holds(recorded: dict, wanted: dict) -> bool:
 
 
 def _to_json(geometry: Geometry, key: dict) -> dict:
-    return {"key": key, "labels": geometry.labels, "probe": geometry.probe,
+    return {"key": key, "labels": geometry.labels, "seeds": geometry.seeds, "probe": geometry.probe,
             "retrieval": {label: matrix.to_numpy().tolist() for label, matrix in geometry.retrieval.items()}}
 
 
@@ -98,7 +100,8 @@ def _from_json(cached: dict) -> Geometry:
     langs = cached["key"]["languages"]
     retrieval = {label: pd.DataFrame(values, index=pd.Index(langs, name="source"), columns=pd.Index(langs, name="target"))
                  for label, values in cached["retrieval"].items()}
-    return Geometry(langs, retrieval, {k: float(v) for k, v in cached["probe"].items()}, cached["labels"])
+    return Geometry(langs, retrieval, {k: float(v) for k, v in cached["probe"].items()}, cached["labels"],
+                    cached.get("seeds", {}))
 
 
 def retrieval_matrix(vectors: dict[str, np.ndarray], langs: list[str]) -> pd.DataFrame:
@@ -140,11 +143,64 @@ def summary_table(geometry: Geometry) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _mean_cells(matrix: np.ndarray, langs: list[str], keep) -> float:
+    cells = [matrix[i, j] for i, a in enumerate(langs) for j, b in enumerate(langs) if a != b and keep(a, b)]
+    return float(np.mean(cells)) if cells else float("nan")
+
+
+def seed_table(geometry: Geometry) -> pd.DataFrame:
+    """Per method: mean ± sd over seeds of retrieval between X and English, between two non-English languages
+    (X-Y), over all pairs, and of the language probe (×100)."""
+    langs, rows = geometry.languages, []
+    for label, frame in geometry.retrieval.items():
+        matrix = frame.to_numpy(dtype=float) * 100
+        rows.append({"method": geometry.labels[label], "seed": geometry.seeds.get(label),
+                     "X-eng retrieval": _mean_cells(matrix, langs, lambda a, b: "eng" in (a, b)),
+                     "X-Y retrieval": _mean_cells(matrix, langs, lambda a, b: "eng" not in (a, b)),
+                     "all-pairs retrieval": _mean_cells(matrix, langs, lambda a, b: True),
+                     "language probe": geometry.probe[label] * 100})
+    per_seed = pd.DataFrame(rows)
+    columns = ["X-eng retrieval", "X-Y retrieval", "all-pairs retrieval", "language probe"]
+    grouped = per_seed.groupby("method", sort=False)
+    table = pd.DataFrame({column: [_mean_sd(group[column]) for _, group in grouped] for column in columns},
+                         index=pd.Index([method for method, _ in grouped], name="method"))
+    table.insert(0, "seeds", [int(group["seed"].notna().sum()) or "—" for _, group in grouped])
+    return table
+
+
+def _mean_sd(values: pd.Series) -> str:
+    return f"{values.mean():.1f}" + (f" ± {values.std():.1f}" if len(values) > 1 else "")
+
+
+def seed_text(geometry: Geometry) -> str:
+    """What :func:`seed_table` shows, in words from the numbers: which method retrieves X-Y pairs better and
+    which leaves language identity easier to read off, against the spread over seeds."""
+    langs, per = geometry.languages, {}
+    for label, frame in geometry.retrieval.items():
+        matrix = frame.to_numpy(dtype=float) * 100
+        per.setdefault(geometry.labels[label], []).append(
+            (_mean_cells(matrix, langs, lambda a, b: "eng" not in (a, b)), geometry.probe[label] * 100))
+    if not {"bilingual", "multiway"} <= set(per):
+        return "The geometry study needs both a bilingual and a multi-way model."
+    parts = []
+    for index, (what, higher_means) in enumerate((("X-Y retrieval", "aligns non-English pairs better"),
+                                                  ("the language probe", "leaves the language easier to identify"))):
+        bi, mw = (np.array([v[index] for v in per[m]]) for m in ("bilingual", "multiway"))
+        gap = mw.mean() - bi.mean()
+        spread = max(bi.std(ddof=1) if len(bi) > 1 else 0.0, mw.std(ddof=1) if len(mw) > 1 else 0.0)
+        size = ("within the seeds' spread" if abs(gap) <= 2 * spread else "beyond twice the seeds' spread") \
+            if spread > 0 else "from one seed each"
+        leader = "multi-way" if gap > 0 else "bilingual"
+        parts.append(f"on {what}, {leader} is higher by {abs(gap):.1f} points ({size}): it {higher_means}")
+    return "Over the seeds, " + "; ".join(parts) + "."
+
+
 def plot(geometry: Geometry):
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    labels = list(geometry.retrieval)
+    labels = [label for label in geometry.retrieval if geometry.seeds.get(label) in (None, min(
+        (s for s in geometry.seeds.values() if s is not None), default=None))]  # the base and the first seed
     fig, axes = plt.subplots(1, len(labels), figsize=(4.2 * len(labels), 3.8), squeeze=False)
     for ax, label in zip(axes[0], labels):
         matrix = geometry.retrieval[label].astype(float) * 100

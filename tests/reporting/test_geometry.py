@@ -6,6 +6,7 @@ import json
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mwalign.corpus.backends.reference import ntrex_file
@@ -68,3 +69,35 @@ def test_measured_views_are_kept_and_serve_a_run_folder_without_its_models(tmp_p
     # And other settings are measured again, not served from the kept views
     with pytest.raises(AssertionError, match="loaded"):
         geometry.load_data(run, ["eng", "spa"], n_sentences=10, dtype="fp32")
+
+
+def _geometry(xy: dict[str, list[float]], probe: dict[str, list[float]]) -> "geometry.Geometry":
+    """Three languages; every X-eng cell 0.9, every X-Y cell the given value, per method and seed."""
+    langs = ["eng", "spa", "fra"]
+    retrieval, probes, labels, seeds = {}, {}, {}, {}
+    for method, values in xy.items():
+        for seed, value in enumerate(values):
+            label = f"{method}-s{seed}"
+            matrix = pd.DataFrame(1.0, index=langs, columns=langs)
+            matrix.loc["spa", "fra"] = matrix.loc["fra", "spa"] = value
+            for x in ("spa", "fra"):
+                matrix.loc[x, "eng"] = matrix.loc["eng", x] = 0.9
+            retrieval[label], probes[label], labels[label], seeds[label] = matrix, probe[method][seed], method, seed
+    return geometry.Geometry(langs, retrieval, probes, labels, seeds)
+
+
+def test_seed_table_separates_x_eng_from_x_y_pairs_over_seeds():
+    table = geometry.seed_table(_geometry({"bilingual": [0.5, 0.7], "multiway": [0.8, 0.8]},
+                                          {"bilingual": [0.9, 0.9], "multiway": [0.6, 0.6]}))
+    assert table.loc["bilingual", "X-Y retrieval"] == "60.0 ± 14.1" and table.loc["multiway", "X-Y retrieval"] == "80.0 ± 0.0"
+    assert table.loc["bilingual", "X-eng retrieval"].startswith("90.0") and table.loc["multiway", "seeds"] == 2
+
+
+def test_seed_text_follows_the_numbers():
+    clear = geometry.seed_text(_geometry({"bilingual": [0.50, 0.52], "multiway": [0.80, 0.82]},
+                                         {"bilingual": [0.9, 0.9], "multiway": [0.6, 0.62]}))
+    noisy = geometry.seed_text(_geometry({"bilingual": [0.5, 0.9], "multiway": [0.6, 0.8]},
+                                         {"bilingual": [0.6, 0.9], "multiway": [0.9, 0.95]}))
+    assert "on X-Y retrieval, multi-way is higher by 30.0 points (beyond twice the seeds' spread)" in clear
+    assert "on the language probe, bilingual is higher" in clear
+    assert "within the seeds' spread" in noisy and clear != noisy
