@@ -497,6 +497,10 @@ class EvaluationConfig(StrictModel):
     langs: list[str] | None = Field(None, description="ISO 639-3 codes to evaluate (None: seen pool + unseen set).")
     unseen: list[str] = Field(["deu", "nld", "pol", "tur"], description="Unseen languages to report.")
     batch_size: int = Field(64, ge=1)
+    batch_tokens: int | None = Field(
+        None, ge=8, description="Encode in batches of similar length holding at most this many tokens, padding "
+        "included, instead of batch_size texts (None): short texts many to a batch, long ones few.",
+    )
     max_seq_length: int = Field(128, ge=8)
     dtype: Literal["bf16", "fp32"] = "bf16"
     splits: list[str] | None = Field(

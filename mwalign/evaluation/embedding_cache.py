@@ -36,9 +36,11 @@ class EncodingContext:
     prompt: str
     max_seq_length: int
     dtype: str
+    batching: str = ""  # how texts were batched, where not the default (bf16 results move with batch shapes)
 
     def key(self, text: str) -> bytes:
-        payload = "\x1f".join([self.fingerprint, self.prompt, str(self.max_seq_length), self.dtype, text])
+        parts = [self.fingerprint, self.prompt, str(self.max_seq_length), self.dtype, text]
+        payload = "\x1f".join(parts + ([self.batching] if self.batching else []))
         return hashlib.sha256(payload.encode("utf-8")).digest()
 
 

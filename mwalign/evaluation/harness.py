@@ -77,6 +77,25 @@ def _similarity_name(resolved: Path | str) -> ScoringFunction:
     return ScoringFunction.from_str(name or "cosine")
 
 
+def _token_lengths(model: Any, texts: list[str]) -> list[int]:
+    """Each text's token count as the model will see it (truncated to its max length)."""
+    encoded = model.tokenizer(texts, truncation=True, max_length=model.max_seq_length, add_special_tokens=True)
+    return [len(ids) for ids in encoded["input_ids"]]
+
+
+def token_batches(lengths: list[int], budget: int) -> list[list[int]]:
+    """Indices in batches of similar token length whose padded size (rows x longest) stays within ``budget``
+    tokens: short texts go many to a batch, long ones few, so every forward pass does about the same work."""
+    order = sorted(range(len(lengths)), key=lambda i: (-lengths[i], i))
+    batches: list[list[int]] = []
+    for index in order:
+        if batches and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= budget:
+            batches[-1].append(index)  # sorted longest first: the batch's first text is its longest
+        else:
+            batches.append([index])
+    return batches
+
+
 class CachingEncoder(AbsEncoder):
     """mteb encoder: prompt prefix, bf16 autocast, length-sorted batches, cached embeddings."""
 
@@ -92,12 +111,14 @@ class CachingEncoder(AbsEncoder):
         batch_size: int = 64,
         loader: Callable[[], Any] | None = None,
         device: str | None = "auto",
+        batch_tokens: int | None = None,
     ) -> None:
-        self.resolved, self.cache, self.batch_size = resolved, cache, batch_size
+        self.resolved, self.cache, self.batch_size, self.batch_tokens = resolved, cache, batch_size, batch_tokens
         self.device = resolve_device(device, where="evaluation.device")
         self.dtype = autocast_dtype(self.device, dtype, where="evaluation.dtype")  # what runs, and is recorded
         digests = Path(cache.path).parent / "fingerprints"  # beside the embedding cache, in the results folder
-        self.context = EncodingContext(fingerprint(resolved, digests), prompt, max_seq_length, self.dtype)
+        self.context = EncodingContext(fingerprint(resolved, digests), prompt, max_seq_length, self.dtype,
+                                       f"tokens={batch_tokens}" if batch_tokens else "")
         self._loader = loader or (lambda: load_sentence_transformer(resolved, max_seq_length, self.device))
         self._model: Any = None
         self.encode_seconds = 0.0  # in the model's forward passes (loading the weights excluded)
@@ -153,10 +174,15 @@ class CachingEncoder(AbsEncoder):
         with torch.inference_mode(), autocast(self.device, self.dtype):
             # prompt="": the prefix is already in `prompted`; without it sentence-transformers adds the
             # model's default prompt (mE5: "query: ") a second time
-            out = model.encode(
-                prompted, prompt="", batch_size=self.batch_size, convert_to_tensor=True, show_progress_bar=False
-            )
+            if self.batch_tokens is None:
+                out = model.encode(prompted, prompt="", batch_size=self.batch_size, convert_to_tensor=True,
+                                   show_progress_bar=False).float().cpu().numpy()
+            else:
+                out = np.empty((len(prompted), model.get_embedding_dimension()), dtype=np.float32)
+                for batch in token_batches(_token_lengths(model, prompted), self.batch_tokens):
+                    out[batch] = model.encode([prompted[i] for i in batch], prompt="", batch_size=len(batch),
+                                              convert_to_tensor=True, show_progress_bar=False).float().cpu().numpy()
         self.encode_seconds += time.perf_counter() - start
         self.texts_encoded += len(texts)
-        return out.float().cpu().numpy()
+        return out
 

@@ -119,6 +119,7 @@ def evaluate(
     device: str = "auto",
     encode_all_first: bool = False,
     splits: list[str] | None = None,
+    batch_tokens: int | None = None,
 ) -> pd.DataFrame:
     """Evaluate every model on ``tasks`` restricted to ``langs``; return the tidy scores table.
 
@@ -153,7 +154,8 @@ def evaluate(
                 names = [entry.label, str(entry.spec), entry.base, *entry.extra_names]
                 encoder = CachingEncoder(resolved[entry.label], label=entry.label, cache=cache,
                                          prompt=choose_prompt(names, prompts), dtype=dtype,
-                                         max_seq_length=max_seq_length, batch_size=batch_size, device=device)
+                                         max_seq_length=max_seq_length, batch_size=batch_size, device=device,
+                                         batch_tokens=batch_tokens)
                 seen = set(seen_languages or ["eng"])
                 if encode_all_first:
                     encoder.embed(task_texts(task_objs))  # one length-sorted pass; the tasks then read the cache
@@ -385,6 +387,7 @@ def evaluate_with_profile(cfg: Any, entries: list[ModelEntry], results_dir: Path
             device=getattr(cfg, "device", "auto"),
             encode_all_first=ev.encode_all_first,
             splits=ev.splits,
+            batch_tokens=ev.batch_tokens,
         )
         for names, group in by_tasks.items()
     ]

@@ -50,7 +50,8 @@ def test_cache_hit_skips_model_load(tiny_model, tmp_path):
     assert calls == [1], "a full cache hit must not load the model"
 
 
-@pytest.mark.parametrize("change", [{"prompt": "query: "}, {"max_seq_length": 16}, {"dtype": "bf16"}])
+@pytest.mark.parametrize("change", [{"prompt": "query: "}, {"max_seq_length": 16}, {"dtype": "bf16"},
+                                    {"batch_tokens": 64}])
 def test_cache_key_covers_prompt_length_and_dtype(tiny_model, tmp_path, change):
     # Given a cache filled with the default settings
     cache, calls = EmbeddingCache(tmp_path / "e.sqlite"), []
@@ -129,3 +130,24 @@ def test_model_folder_without_weights_is_rejected(tiny_model, tmp_path):
         resolve_model(folder)
     with pytest.raises(ModelSpecError, match=r"absent: no such model folder"):
         resolve_model(tmp_path / "absent")
+
+
+def test_token_batches_keep_each_batch_within_its_budget_and_every_text_once():
+    lengths = [5, 40, 12, 40, 3, 7, 25, 12]
+    batches = harness.token_batches(lengths, budget=48)
+    assert sorted(i for batch in batches for i in batch) == list(range(len(lengths)))
+    for batch in batches:
+        assert len(batch) * max(lengths[i] for i in batch) <= 48 or len(batch) == 1
+        assert lengths[batch[0]] == max(lengths[i] for i in batch), "longest first"
+    assert [len(b) for b in batches] == [1, 1, 1, 4, 1], "short texts share batches (4 x 12 = 48), long ones go alone"
+
+
+def test_token_budget_batches_give_the_fixed_batches_embeddings(tiny_model, tmp_path):
+    # Given the same texts encoded in fixed batches of 2 and in batches of at most 24 tokens (fp32)
+    texts = [*TEXTS[:3], "A much longer sentence about the weather in the mountains this week.", "Yes."]
+    fixed = CachingEncoder(tiny_model, label="a", cache=EmbeddingCache(tmp_path / "a.sqlite"), dtype="fp32",
+                           batch_size=2).embed(texts)
+    budget = CachingEncoder(tiny_model, label="b", cache=EmbeddingCache(tmp_path / "b.sqlite"), dtype="fp32",
+                            batch_tokens=24).embed(texts)
+    # Then the vectors agree in input order (padding is masked out)
+    np.testing.assert_allclose(budget, fixed, rtol=1e-4, atol=1e-5)
