@@ -25,7 +25,7 @@ def depth_bases(cfg: RunConfig) -> list[str]:
     return [] if depth is None else [*cfg.training.models, *depth.models]
 
 
-def depth_table(scores: pd.DataFrame, cfg: RunConfig, alignment: pd.DataFrame) -> pd.DataFrame:
+def depth_table(scores: pd.DataFrame, cfg: RunConfig, alignment: pd.DataFrame | None) -> pd.DataFrame:
     """Per base model and task type at the depth fraction: the multi-way gain over bilingual (%, t-interval over
     seeds) beside the model's untrained alignment, least aligned first."""
     bases = depth_bases(cfg)
@@ -37,6 +37,7 @@ def depth_table(scores: pd.DataFrame, cfg: RunConfig, alignment: pd.DataFrame) -
     gains = relative_gains(rows.assign(method=rows["method"].map(names)))
     if gains.empty:
         return gains
+    alignment = pd.DataFrame() if alignment is None else alignment  # not measured: the levels stay empty
     levels = pd.DataFrame([{"base": b, **untrained_alignment(alignment, b, cfg)} for b in bases])
     table = gains.merge(levels, on="base").sort_values(["task type", "untrained Tatoeba"])
     return table[["task type", "base", "untrained Tatoeba", "untrained STS17", "seeds", "bilingual", "multi-way",

@@ -45,12 +45,14 @@ def load_data(run_dir: Path) -> pd.DataFrame:
             continue
         if CHECKPOINT_SEPARATOR in method:
             step, sentences, matches = entry["step"], entry["sentences_seen"], entry.get("matches", [])
-        else:
+        elif entry.get("sentences_seen") is not None:  # the index records the kept weights' step
+            step, sentences, matches = entry.get("step"), entry["sentences_seen"], []
+        else:  # an index from before it did: the model folder's training record
             step, sentences = _kept_step(run_dir / entry["path"])
             matches = []
-        rows.append({"model": entry["label"], "run": run, "step": step, "sentences": sentences,
+        rows.append({"model": entry["label"], "role": entry["role"], "run": run, "step": step, "sentences": sentences,
                      "matches": tuple(matches), "checkpoint": CHECKPOINT_SEPARATOR in method})
-    models = pd.DataFrame(rows, columns=["model", "run", "step", "sentences", "matches", "checkpoint"])
+    models = pd.DataFrame(rows, columns=["model", "role", "run", "step", "sentences", "matches", "checkpoint"])
     return scores.merge(models, on="model", how="inner")
 
 

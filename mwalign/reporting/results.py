@@ -17,7 +17,7 @@ from scipy import stats
 from mwalign.config import RunConfig
 from mwalign.evaluation.scores import summarize_seeds
 from mwalign.reporting.tables import NOT_APPLICABLE, readable
-from mwalign.training.stage import SCALING_INFIX, SENSITIVITY_PREFIX  # side studies, not ablations
+from mwalign.training.stage import SCALING_INFIX, SENSITIVITY_PREFIX, is_curve_method  # side studies, not ablations
 
 MAIN_METHODS = ["base", "bilingual", "multiway"]
 # Relative gains of multi-way over bilingual En-X training, from the paper's abstract (arXiv 2602.21543).
@@ -32,6 +32,16 @@ ROLE_SHORT = {"unaligned": "the unaligned encoder", "me5": "mE5"}
 ROLE_LABELS = {"unaligned": "unaligned", "me5": "mE5"}
 ROLE_NOTES = {"unaligned": "an encoder pretrained without sentence alignment (the paper's XLM-R and mBERT base)",
               "me5": "an already aligned encoder (the paper's mE5)"}
+# What "the same cost" means in a comparison (column ``budget``); pairs is the paper's control.
+BUDGET_LABELS = {"pairs": "pairs (paper)", "steps": "steps", "sentences": "sentences"}
+# The rule, in the words the chapters print.
+VERDICT_RULE = (
+    "From the 95% interval of the gain over seeds: **reversed** when it lies below zero; **no effect** when it "
+    "contains zero; **smaller than claimed** when it lies above zero and below the claim; **consistent with the "
+    "claim** when it lies above zero and contains the claim; **larger than claimed** when it lies above the claim. "
+    "For a claim without a number (mE5's \"improves\"): **improves** when it lies above zero. A single seed "
+    "gives no interval and no verdict."
+)
 
 
 def not_scored_note(cfg: RunConfig) -> str:
@@ -43,8 +53,26 @@ def not_scored_note(cfg: RunConfig) -> str:
     return "; ".join(reasons) + "."
 
 
-def load_data(run_dir: Path) -> pd.DataFrame:
-    """The tidy scores table joined with each model's role (unaligned encoder or mE5)."""
+def load_data(run_dir: Path, cfg: RunConfig | None = None) -> pd.DataFrame:
+    """The tidy scores table joined with each model's role (unaligned encoder or mE5), column ``budget`` =
+    ``pairs``; learning-curve models (:mod:`mwalign.reporting.learning_curves`) and, given ``cfg``, the depth
+    study's encoders (:mod:`mwalign.reporting.depth`) are left to their own sections."""
+    scores = load_all(run_dir)
+    scores = scores[~scores["method"].map(is_curve_method)]
+    if cfg is not None and cfg.training.depth is not None:
+        scores = scores[~((scores["role"] == "unaligned") & scores["base"].isin(cfg.training.depth.models))]
+    return scores.assign(budget="pairs").reset_index(drop=True)
+
+
+def with_cost_readings(scores: pd.DataFrame, readings: pd.DataFrame) -> pd.DataFrame:
+    """``scores`` (the pairs reading) with the steps and sentences readings of
+    :func:`mwalign.reporting.learning_curves.cost_readings` added, for the claims table."""
+    extra = readings[readings["budget"] != "pairs"] if "budget" in readings else readings.iloc[0:0]
+    return pd.concat([scores, extra[[c for c in scores.columns if c in extra.columns]]], ignore_index=True)
+
+
+def load_all(run_dir: Path) -> pd.DataFrame:
+    """Every score of the run with its model's role."""
     run_dir = Path(run_dir)
     scores_path = run_dir / "results" / "scores.parquet"
     if not scores_path.is_file():
@@ -87,27 +115,60 @@ def per_language_table(scores: pd.DataFrame, task: str) -> pd.DataFrame:
 
 
 def relative_gains(scores: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Multi-way vs bilingual per base model and task type, as the paper reports them (relative %).
+    """Multi-way vs bilingual per base model, task type and cost reading, as the paper reports them (relative %).
 
-    Scores are averaged over a task type's subsets for each seed, the gain is
-    taken per seed, and the interval is a t-interval over seeds (none for one seed).
+    Scores are averaged over a task type's subsets for each seed, the gain is taken per seed, and the
+    interval is a t-interval over seeds (none for one seed). A ``budget`` column in ``scores`` (pairs, steps,
+    sentences: what the compared models spent alike) gives one row per reading; without it, all is ``pairs``.
     """
-    per_seed = (
-        _subset_means(scores[scores["method"].isin(["bilingual", "multiway"])])
-        .pivot_table(index=["role", "base", "task_type", "seed"], columns="method", values="score")
-        .dropna()
-    )
-    per_seed["gain"] = (per_seed["multiway"] - per_seed["bilingual"]) / per_seed["bilingual"] * 100
+    scores = _with_budget(scores)
+    rows = []
+    for budget in [b for b in BUDGET_LABELS if b in set(scores["budget"])]:
+        rows += [{**row, "budget": budget} for row in _gains(scores[scores["budget"] == budget], "bilingual",
+                                                             confidence)]
+    columns = ["role", "base", "task type", "budget", "seeds", "bilingual", "multi-way", "gain %", "ci low",
+               "ci high"]
+    return pd.DataFrame(rows, columns=columns).round(2)
+
+
+def released_gains(scores: pd.DataFrame, role: str = "me5", confidence: float = 0.95) -> pd.DataFrame:
+    """Multi-way fine-tuning against the model as released (method ``base``), per seed: for mE5, whose claim
+    is that multi-way fine-tuning improves it, not only that it beats bilingual fine-tuning."""
+    part = _with_budget(scores)
+    part = part[(part["role"] == role) & (part["budget"] == "pairs")]
+    trained, released = part[part["method"] == "multiway"], part[part["method"] == "base"]
+    columns = ["role", "base", "task type", "seeds", "released", "multi-way", "gain %", "ci low", "ci high"]
+    if trained.empty or released.empty:
+        return pd.DataFrame(columns=columns)
+    copies = pd.concat([released.assign(seed=seed) for seed in trained["seed"].unique()], ignore_index=True)
+    rows = _gains(pd.concat([trained, copies.assign(method="released")]), "released", confidence)
+    return pd.DataFrame(rows, columns=columns).round(2)
+
+
+def _with_budget(scores: pd.DataFrame) -> pd.DataFrame:
+    if "budget" not in scores:
+        return scores.assign(budget="pairs")
+    return scores.assign(budget=scores["budget"].fillna("pairs"))
+
+
+def _gains(scores: pd.DataFrame, against: str, confidence: float) -> list[dict]:
+    """Per (role, base, task type): the per-seed relative gain of multi-way over ``against`` and its interval."""
+    per_seed = (_subset_means(scores[scores["method"].isin([against, "multiway"])])
+                .pivot_table(index=["role", "base", "task_type", "seed"], columns="method", values="score"))
+    if not {against, "multiway"} <= set(per_seed.columns):
+        return []
+    per_seed = per_seed.dropna()
+    per_seed["gain"] = (per_seed["multiway"] - per_seed[against]) / per_seed[against] * 100
     rows = []
     for (role, base, task_type), group in per_seed.groupby(level=["role", "base", "task_type"]):
         gains = group["gain"].to_numpy()
         low, high = _t_interval(gains, confidence)
         rows.append({
             "role": role, "base": base, "task type": task_type, "seeds": len(gains),
-            "bilingual": group["bilingual"].mean() * 100, "multi-way": group["multiway"].mean() * 100,
+            against: group[against].mean() * 100, "multi-way": group["multiway"].mean() * 100,
             "gain %": gains.mean(), "ci low": low, "ci high": high,
         })  # fmt: skip
-    return pd.DataFrame(rows).round(2)
+    return rows
 
 
 def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -118,17 +179,22 @@ def _t_interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
 
 
 def verdict(claim: float | None, gain: float, low: float, high: float) -> str:
-    """reproduced: the interval is above 0 and reaches the claim (a claim without a number: above 0);
-    direction only: positive but short of the claim or not clear of 0; not reproduced: no gain."""
-    if np.isnan(gain) or gain <= 0:
-        return "not reproduced"
+    """The outcome of :data:`VERDICT_RULE` for an interval [low, high] against zero and against ``claim``."""
+    if np.isnan(gain):
+        return "not evaluated"
     if np.isnan(low):
-        return "direction only (one seed, no interval)"
-    if low > 0 and claim is None:
-        return "direction reproduced (no size claimed)"
-    if low > 0 and high >= claim:
-        return "reproduced"
-    return "direction only"
+        return "one seed, no interval"
+    if high < 0:
+        return "reversed"
+    if low <= 0:
+        return "no effect"
+    if claim is None:
+        return "improves"
+    if high < claim:
+        return "smaller than claimed"
+    if low > claim:
+        return "larger than claimed"
+    return "consistent with the claim"
 
 
 def control_labels(cfg: RunConfig) -> dict[str, str]:
@@ -145,7 +211,10 @@ def claims_table(scores: pd.DataFrame, role: str | None = "unaligned",
     """
     controls = controls or {}
     gains = relative_gains(scores)  # exact methods only: the scaling study's smaller models stay out
-    gains = gains.assign(_control=gains["base"].isin(controls)).sort_values("_control", kind="stable")
+    released = released_gains(scores).assign(budget="pairs", against="released model")
+    gains = pd.concat([gains.assign(against="bilingual"), released], ignore_index=True)
+    gains = gains.assign(_control=gains["base"].isin(controls), _budget=gains["budget"].map(list(BUDGET_LABELS).index))
+    gains = gains.sort_values(["_control", "_budget"], kind="stable")
     rows = []
     for claim_role, claims in ROLE_CLAIMS.items():
         if role is not None and claim_role != role:
@@ -157,7 +226,8 @@ def claims_table(scores: pd.DataFrame, role: str | None = "unaligned",
                 control = controls.get(row["base"])
                 rows.append({
                     "role": claim_role, "task type": task_type,
-                    "model": f"{row['base']} (control: {control})" if control else row["base"], "paper gain %": paper,
+                    "model": f"{row['base']} (control: {control})" if control else row["base"],
+                    "same": BUDGET_LABELS[row["budget"]], "against": row["against"], "paper gain %": paper,
                     "measured gain %": round(row["gain %"], 1), "95% CI": _format_ci(row["ci low"], row["ci high"]),
                     "seeds": row["seeds"], "verdict": "control, no verdict" if control else
                     verdict(claim, row["gain %"], row["ci low"], row["ci high"]),
@@ -169,7 +239,9 @@ def claims_table(scores: pd.DataFrame, role: str | None = "unaligned",
     return table.astype({"seeds": "Int64"}) if "seeds" in table else table  # a 'not evaluated' row keeps counts whole
 
 
-HEADLINE_COLUMNS = ["role", "task type", "model", "paper gain %", "measured gain % [95% CI]", "seeds", "verdict"]
+HEADLINE_COLUMNS = ["role", "task type", "model", "against", "paper gain %", "measured gain % [95% CI]", "verdict"]
+AGAINST_LABELS = {"pairs": "bilingual, same pairs (paper)", "steps": "bilingual, same steps",
+                  "sentences": "bilingual, same sentences"}
 
 
 def headline_markdown(scores: pd.DataFrame, controls: dict[str, str] | None = None) -> str:
@@ -181,9 +253,13 @@ def headline_markdown(scores: pd.DataFrame, controls: dict[str, str] | None = No
     """
     controls = controls or {}
     claims = claims_table(scores, role=None, controls=controls)
-    claims = claims.reindex(columns=[*claims.columns, *(c for c in ("measured gain %", "95% CI", "seeds")
-                                                        if c not in claims)])  # every claim 'not evaluated'
-    table = readable(claims)
+    claims = claims.reindex(columns=[*claims.columns, *(c for c in ("measured gain %", "95% CI", "seeds", "same",
+                                                                    "against") if c not in claims)])
+    table = readable(claims)  # every claim 'not evaluated' has no measured columns: they are added, empty
+    budgets = {label: budget for budget, label in BUDGET_LABELS.items()}
+    table["against"] = [NOT_APPLICABLE if pd.isna(against) else
+                        against if against != "bilingual" else AGAINST_LABELS[budgets[same]]
+                        for against, same in zip(claims["against"], claims["same"])]
     table["role"] = claims["role"].map(ROLE_LABELS)
     labelled = {f"{base} (control: {label})": (base, label) for base, label in controls.items()}
     shown_controls = dict(labelled[m] for m in claims["model"] if m in labelled)
@@ -195,8 +271,16 @@ def headline_markdown(scores: pd.DataFrame, controls: dict[str, str] | None = No
     lines += ["| " + " | ".join(str(row[c]) for c in HEADLINE_COLUMNS) + " |" for _, row in table.iterrows()]
     notes = [f"*{ROLE_LABELS[role]}*: {ROLE_NOTES[role]}" for role in ROLE_CLAIMS if (claims["role"] == role).any()]
     notes += [f"*{base} (control)*: {label}, shown without a verdict" for base, label in shown_controls.items()]
-    notes.append("gains are relative, multi-way over bilingual training, in %"
-                 + ("; a gain without an interval is from one seed" if one_seed.any() else ""))
+    seeds = sorted({int(n) for n in claims["seeds"].dropna()})
+    notes.append("gains are relative, multi-way over the model in *against*, in %, with 95% intervals over "
+                 + (f"{seeds[-1]} seeds" if len(seeds) == 1 else f"{seeds[0]} to {seeds[-1]} seeds")
+                 if seeds else "gains are relative, multi-way over the model in *against*, in %")
+    notes.append("*same pairs* is the paper's control (as many positive pairs); *same steps* and *same sentences* "
+                 "compare the multi-way model with the bilingual run's checkpoint after as many optimiser steps or "
+                 "sentences encoded" if (claims["same"].isin(["steps", "sentences"])).any() else
+                 "both methods train on as many positive pairs, the paper's control")
+    if one_seed.any():
+        notes.append("a gain without an interval is from one seed")
     return "\n".join(lines) + "\n\n" + "; ".join(notes) + "."
 
 

@@ -174,6 +174,12 @@ class _Checkpoints:
         return kept
 
 
+def _kept_weights(info: dict) -> dict:
+    """The index's record of which weights a trained model holds: its kept step and the sentences seen by then
+    (what the learning curves place it at, readable without the model folder)."""
+    return {"step": info.get("best_step") or info.get("steps"), "sentences_seen": info.get("kept_sentences_seen")}
+
+
 def _step_log(path: Path) -> list[dict]:
     """A run's per-step records (``train_log.jsonl``), the steps without a dev evaluation included."""
     if not path.is_file():
@@ -414,8 +420,9 @@ def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash:
     entry = _entry(job.label, job.base, job.role, job.method, job.seed, job.settings.dtype, corpus_hash)
     if _is_done(target, job_hash) and _checkpoints_done(run_dir, json_or_none(target / "mwalign_training.json"),
                                                         job.curve):
-        kept = json_or_none(target / "mwalign_training.json").get("checkpoints", []) if job.curve else []
-        return pd.concat([_record(run_dir, e) for e in [entry, *kept]], ignore_index=True)
+        info = json_or_none(target / "mwalign_training.json")
+        kept = info.get("checkpoints", []) if job.curve else []
+        return pd.concat([_record(run_dir, e) for e in [{**entry, **_kept_weights(info)}, *kept]], ignore_index=True)
     work_dir = run_dir / "models" / f".{job.label}.partial"
     model = models.load(job.base, max_seq_length=job.max_seq_length)
     settings = TrainSettings(**{**asdict(job.settings), "prompt": training_prompt(model, job.role)})
@@ -429,7 +436,9 @@ def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash:
             "stopped_early": result.stopped_early, "stop_reason": result.stop_reason, "stop_step": result.steps,
             "epochs_run": result.epochs_run, "dev_curve": result.history,
             "corpus_source": _run_relative(job.rows.source, run_dir),
-            "sentences_seen": log[-1].get("sentences_seen") if log else None, "total_steps": result.total_steps}
+            "sentences_seen": log[-1].get("sentences_seen") if log else None, "total_steps": result.total_steps,
+            "kept_sentences_seen": next((r.get("sentences_seen") for r in log
+                                         if r["step"] == (result.best_step or result.steps)), None)}
     if checkpoints is not None:
         info |= {"curve_rule": {**asdict(job.curve), "targets": checkpoints.targets},
                  "checkpoints": checkpoints.entries(log, result.total_steps)}
@@ -437,7 +446,8 @@ def _run_job(models, job: Job, dev: RowTable | None, run_dir: Path, corpus_hash:
         save_model_folder(model, target, info, work_dir / LOG)
         shutil.rmtree(work_dir, ignore_errors=True)
     barrier()
-    return pd.concat([_record(run_dir, e) for e in [entry, *info.get("checkpoints", [])]], ignore_index=True)
+    return pd.concat([_record(run_dir, e) for e in [{**entry, **_kept_weights(info)}, *info.get("checkpoints", [])]],
+                     ignore_index=True)
 
 
 def _run_relative(source: str, run_dir: Path) -> str:

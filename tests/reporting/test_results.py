@@ -44,15 +44,52 @@ def test_interval_is_a_t_interval_over_seeds():
 @pytest.mark.parametrize(
     "gain, low, high, expected",
     [
-        (25.0, 18.0, 32.0, "reproduced"),
-        (8.0, 2.0, 14.0, "direction only"),  # clear of zero but short of the 21.3% claim
-        (8.0, -3.0, 30.0, "direction only"),  # reaches the claim but not clear of zero
-        (-2.0, -5.0, 1.0, "not reproduced"),
-        (3.0, float("nan"), float("nan"), "direction only (one seed, no interval)"),
+        (25.0, 18.0, 32.0, "consistent with the claim"),  # the interval holds the 21.3% claim, clear of zero
+        (40.0, 30.0, 50.0, "larger than claimed"),
+        (8.0, 2.0, 14.0, "smaller than claimed"),  # clear of zero but short of the claim
+        (8.0, -3.0, 30.0, "no effect"),  # reaches the claim but holds zero: a wide interval earns nothing
+        (-2.0, -5.0, 1.0, "no effect"),
+        (-4.2, -4.3, -4.2, "reversed"),  # a significant loss has its own outcome
+        (3.0, float("nan"), float("nan"), "one seed, no interval"),
     ],
 )
-def test_verdicts(gain, low, high, expected):
+def test_verdicts_have_five_outcomes_and_one_for_a_single_seed(gain, low, high, expected):
     assert results.verdict(21.3, gain, low, high) == expected
+
+
+def test_a_claim_without_a_number_improves_or_not():
+    assert results.verdict(None, 2.0, 0.5, 3.5) == "improves"
+    assert results.verdict(None, 2.0, -0.5, 3.5) == "no effect"
+    assert results.verdict(None, -2.0, -3.5, -0.5) == "reversed"
+
+
+def test_each_cost_reading_gets_its_row_and_verdict():
+    # Given the headline models (same pairs) and bilingual checkpoints matched in steps and in sentences
+    pairs = _scores([0.6, 0.66, 0.63], [0.5, 0.6, 0.5]).assign(budget="pairs")
+    steps = _scores([0.6, 0.66, 0.63], [0.3, 0.33, 0.31]).assign(budget="steps")
+    sentences = _scores([0.6, 0.66, 0.63], [0.7, 0.75, 0.72]).assign(budget="sentences")
+    table = results.claims_table(pd.concat([pairs, steps, sentences])).set_index(["task type", "same"])
+    # Then each reading has its own gain and verdict, the paper's first
+    assert table.loc[("BitextMining", "pairs (paper)"), "verdict"] == "no effect"
+    assert table.loc[("BitextMining", "steps"), "verdict"] == "larger than claimed"
+    assert table.loc[("BitextMining", "sentences"), "verdict"] == "reversed"
+    assert list(table.loc["BitextMining"].index) == ["pairs (paper)", "steps", "sentences"]
+    markdown = results.headline_markdown(pd.concat([pairs, steps, sentences]))
+    assert "| unaligned | BitextMining | m | bilingual, same steps | +21.3 |" in markdown
+    assert "*same pairs* is the paper's control" in markdown
+
+
+def test_me5_is_also_compared_with_the_released_model():
+    # Given mE5 fine-tuned both ways over three seeds and the released model's score
+    tuned = _scores([0.62, 0.63, 0.64], [0.61, 0.62, 0.6]).assign(role="me5", base="me5-small")
+    released = tuned[(tuned["method"] == "bilingual") & (tuned["seed"] == 0)].assign(method="base", seed=np.nan)
+    released = released.assign(score=released["score"] + 0.01)  # 0.62 on average
+    gains = results.released_gains(pd.concat([tuned, released]))
+    # Then the gain over the released model is per seed against its one score, with an interval
+    assert gains.loc[0, "released"] == pytest.approx(62.0) and gains.loc[0, "seeds"] == 3
+    assert gains.loc[0, "gain %"] == pytest.approx((0.0 + 1 / 0.62 + 2 / 0.62) / 3, abs=0.01)
+    table = results.claims_table(pd.concat([tuned, released]), role="me5")
+    assert list(table["against"]) == ["bilingual", "released model"]
 
 
 def test_claims_table_lists_every_claim_even_unevaluated():
@@ -69,12 +106,12 @@ def test_me5_claim_has_a_direction_but_no_number():
     table = results.claims_table(scores, role=None).set_index(["role", "task type"])
     assert table.loc[("unaligned", "STS"), "verdict"] == "not evaluated"
     assert table.loc[("me5", "BitextMining"), "paper gain %"] == "improves markedly"
-    assert table.loc[("me5", "BitextMining"), "verdict"] == "direction reproduced (no size claimed)"
+    assert table.loc[("me5", "BitextMining"), "verdict"] == "improves"
     # And the README's Markdown carries the same rows, the gain beside its interval
     markdown = results.headline_markdown(scores)
     rows = [line for line in markdown.splitlines() if line.startswith("| ")]
     assert len(rows) == 1 + len(table)
-    assert "| mE5 | BitextMining | m | improves markedly | 5.0 [" in markdown
+    assert "| mE5 | BitextMining | m | bilingual, same pairs (paper) | improves markedly | 5.0 [" in markdown
 
 
 def test_headline_is_short_enough_for_the_column_and_names_the_papers_models_in_a_note():
@@ -91,9 +128,9 @@ def test_headline_is_short_enough_for_the_column_and_names_the_papers_models_in_
     assert rows[0] == results.HEADLINE_COLUMNS and len(rows[0]) == 7 and "verdict" in rows[0]
     assert all(len(row) == 7 for row in rows), rows
     body = {(row[0], row[1], row[2]): row for row in rows[2:]}
-    assert body[("unaligned", "BitextMining", "m")][4] == "18.7 [-1.4, 38.8]"
-    assert body[("unaligned", "BitextMining", "minilm-en (control)")][4:] == ["800.0", "1", "control, no verdict"]
-    assert body[("mE5", "BitextMining", "me5-small")][6] == "direction reproduced (no size claimed)"
+    assert body[("unaligned", "BitextMining", "m")][5] == "18.7 [-1.4, 38.8]"
+    assert body[("unaligned", "BitextMining", "minilm-en (control)")][5:] == ["800.0", "control, no verdict"]
+    assert body[("mE5", "BitextMining", "me5-small")][6] == "improves"
     # And no label cell is longer than the verdicts: the long words moved to the note below the table
     assert max(len(cell) for row in rows[2:] for cell in row[:3]) <= len("minilm-en (control)")
     # And the note names the paper's models, what the control lacks and where an interval is missing

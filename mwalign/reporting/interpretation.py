@@ -1,0 +1,167 @@
+"""What each section's numbers mean, in words generated from them (chapter 05 and the front page).
+
+Every function takes a table the chapter already shows and returns a short Markdown paragraph: the sign of a
+gain, its interval against zero and against the claim, its size against the spread over seeds, and under
+which cost reading it holds. No number is typed here; wording follows the numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from mwalign.reporting.results import BUDGET_LABELS, PAPER_CLAIMS
+
+_GOOD = {"consistent with the claim", "larger than claimed", "improves"}
+
+
+def _gain(row: pd.Series) -> str:
+    interval = "" if pd.isna(row.get("ci low")) else f" [{row['ci low']:.1f}, {row['ci high']:.1f}]"
+    return f"{row['gain %']:+.1f}%{interval}"
+
+
+def claims_text(claims: pd.DataFrame) -> str:
+    """Per task type: the verdict under each cost reading, and whether the readings agree."""
+    measured = claims[claims["verdict"].notna() & ~claims["verdict"].isin(["not evaluated", "control, no verdict"])]
+    if measured.empty:
+        return "No claim could be tested: the run scored none of the paper's task types for both methods."
+    parts = []
+    for (role, task_type), rows in measured.groupby(["role", "task type"], sort=False):
+        readings = [f"{row['verdict']} at the same {row['same'].split(' ')[0]} ({row['measured gain %']:+.1f}%"
+                    + (f", {row['95% CI']}" if row["95% CI"] not in (None, "—") else "") + ")"
+                    + ("" if row.get("against", "bilingual") == "bilingual" else " against the released model")
+                    for _, row in rows.iterrows()]
+        verdicts = set(rows["verdict"])
+        agreement = ("the readings agree" if len(verdicts) == 1 else
+                     "the verdict depends on what is held equal")
+        parts.append(f"{task_type} ({role}): " + "; ".join(readings) + f" — {agreement}.")
+    missing = claims[claims["verdict"] == "not evaluated"]["task type"].tolist()
+    tail = f" Not evaluated here: {', '.join(missing)}." if missing else ""
+    return ("The paper's reading is the same number of positive pairs. " + " ".join(parts) + tail)
+
+
+def seen_unseen_text(groups: pd.DataFrame) -> str:
+    """From :func:`results.group_means`: whether multi-way's lead over bilingual differs for unseen languages."""
+    if not {"multiway", "bilingual"} <= set(groups.columns):
+        return "Both methods are needed to compare seen with unseen languages."
+    gap = (groups["multiway"] - groups["bilingual"]).dropna()
+    parts = []
+    for (base, task), part in gap.groupby(level=["base", "task"]):
+        values = part.droplevel(["base", "task"])
+        if {"seen", "unseen"} <= set(values.index):
+            seen, unseen = values["seen"], values["unseen"]
+            relation = ("larger" if unseen > seen else "smaller") + " on unseen languages"
+            parts.append(f"{task} ({base}): multi-way minus bilingual is {seen:+.1f} on seen and {unseen:+.1f} on "
+                         f"unseen languages, {relation}")
+    return ("; ".join(parts) + ".") if parts else "No task has both a seen and an unseen group in this run."
+
+
+def seed_text(seeds: pd.DataFrame, gains: pd.DataFrame) -> str:
+    """From :func:`results.seed_table` and the pairs reading of :func:`results.relative_gains`: is the gap
+    between the methods larger than the spread between seeds?"""
+    if seeds.empty or gains.empty:
+        return "One seed per method: the spread between seeds is not measured."
+    parts = []
+    pairs = gains[gains["budget"] == "pairs"] if "budget" in gains.columns else gains
+    for _, row in pairs.iterrows():
+        key = (row["role"], row["base"], row["task type"])
+        try:
+            spread = max(seeds.loc[(*key, "multiway"), "sd"], seeds.loc[(*key, "bilingual"), "sd"])
+        except KeyError:
+            continue
+        if pd.isna(spread):
+            continue
+        gap = row["multi-way"] - row["bilingual"]
+        size = "larger than" if abs(gap) > 2 * spread else "within"
+        parts.append(f"{row['task type']} ({row['base']}): the methods differ by {gap:+.2f} points, {size} twice "
+                     f"the larger seed sd ({spread:.2f})")
+    return ("; ".join(parts) + ".") if parts else "No comparison has more than one seed."
+
+
+def ablation_text(ablations: pd.DataFrame) -> str:
+    """From :func:`results.ablation_table`: each ablation against all-language anchors (multi-way)."""
+    if ablations.empty or "multiway" not in ablations.index.get_level_values("method"):
+        return "This profile trains no ablations."
+    parts = []
+    for base in dict.fromkeys(ablations.index.get_level_values("base")):
+        table = ablations.xs(base, level="base")
+        for method in [m for m in table.index if m not in ("multiway", "bilingual")]:
+            diffs = (table.loc[method] - table.loc["multiway"]).dropna()
+            if diffs.empty:
+                continue
+            described = ", ".join(f"{t} {d:+.1f}" for t, d in diffs.items())
+            verdict = ("within a point of all-language anchors on every task type" if (diffs.abs() < 1).all() else
+                       "below all-language anchors" if (diffs < 0).all() else
+                       "above all-language anchors" if (diffs > 0).all() else "mixed against all-language anchors")
+            parts.append(f"{method} ({base}): {described} points, {verdict}")
+    return ("; ".join(parts) + ".") if parts else "No ablation was scored."
+
+
+def scaling_text(scaling: pd.DataFrame) -> str:
+    """From :func:`results.scaling_gains`: does the verdict depend on corpus size, and which method moves?"""
+    if scaling.empty:
+        return "The profile runs no scaling study, so the question is not asked."
+    parts = []
+    for (base, task_type), rows in scaling.groupby(["base", "task type"], sort=False):
+        rows = rows.sort_values("fraction")
+        signs = [("+" if low > 0 else "−" if high < 0 else "0") if pd.notna(low) else ("+" if g > 0 else "−")
+                 for g, low, high in zip(rows["gain %"], rows["ci low"], rows["ci high"])]
+        flips = len(set(signs) - {"0"}) > 1 or len(set(signs)) > 1
+        moved_bi = rows["bilingual"].iloc[-1] - rows["bilingual"].iloc[0]
+        moved_mw = rows["multi-way"].iloc[-1] - rows["multi-way"].iloc[0]
+        mover = "bilingual" if abs(moved_bi) > abs(moved_mw) else "multi-way"
+        gains = ", ".join(f"{f:g}: {_gain(r)}" for f, (_, r) in zip(rows["fraction"], rows.iterrows()))
+        parts.append(f"{task_type} ({base}): {gains}; "
+                     + ("the verdict depends on corpus size" if flips else "the sign holds at every size")
+                     + f", and {mover} moves more from the smallest to the full corpus "
+                     f"(bilingual {moved_bi:+.1f}, multi-way {moved_mw:+.1f} points)")
+    return "Yes, where the sign changes. " + "; ".join(parts) + "."
+
+
+def sensitivity_text(table: pd.DataFrame) -> str:
+    """From :func:`results.sensitivity_table`: do better translations train a better model, beyond the noise?"""
+    if table.empty:
+        return "The translation-sensitivity study is off in this profile."
+    task_types = [c for c in table.columns if c != "mean chrF" and not c.endswith("seed sd")]
+    best, worst = table["mean chrF"].idxmax(), table["mean chrF"].idxmin()
+    parts = []
+    for task_type in task_types:
+        diff = table.loc[best, task_type] - table.loc[worst, task_type]
+        noise = table[f"{task_type} seed sd"].max()
+        size = ("within" if pd.notna(noise) and abs(diff) <= 2 * noise else "beyond")
+        parts.append(f"{task_type} {diff:+.1f} ({size} twice the seed sd)")
+    return (f"From the worst-translated corpus ({worst}, chrF {table.loc[worst, 'mean chrF']:.1f}) to the best "
+            f"({best}, chrF {table.loc[best, 'mean chrF']:.1f}): " + ", ".join(parts) + ".")
+
+
+def findings(claims: pd.DataFrame, scaling: pd.DataFrame) -> str:
+    """The closing section: each claim, under which cost reading it holds, and what would change the answer."""
+    lines = []
+    for task_type, claim in PAPER_CLAIMS.items():
+        rows = claims[(claims["task type"] == task_type) & (claims["role"] == "unaligned")
+                      & ~claims["verdict"].isin(["not evaluated", "control, no verdict"])]
+        if rows.empty:
+            lines.append(f"- **{task_type}** (+{claim:.1f}% claimed): not evaluated in this run.")
+            continue
+        holds = [BUDGET_LABELS_BY_LABEL.get(s, s) for s, v in zip(rows["same"], rows["verdict"]) if v in _GOOD]
+        positive = [BUDGET_LABELS_BY_LABEL.get(s, s) for s, v in zip(rows["same"], rows["verdict"])
+                    if v in _GOOD | {"smaller than claimed"}]
+        verdicts = "; ".join(f"{v} at the same {BUDGET_LABELS_BY_LABEL.get(s, s)}" for s, v in
+                             zip(rows["same"], rows["verdict"]))
+        holds_text = (f"the claimed size holds at the same {', '.join(holds)}" if holds else
+                      f"a gain smaller than claimed at the same {', '.join(positive)}" if positive else
+                      "no reading shows a gain")
+        size = ""
+        part = scaling[scaling["task type"] == task_type] if not scaling.empty else scaling
+        if len(part):
+            signs = np.sign(part.sort_values("fraction")["gain %"].to_numpy())
+            size = (" Its sign changes with corpus size (scaling study), so a larger or smaller corpus could "
+                    "reverse it." if len(set(signs)) > 1 else " Its sign is the same at every corpus size tried.")
+        lines.append(f"- **{task_type}** (+{claim:.1f}% claimed): {verdicts}; {holds_text}.{size}")
+    lines.append("- What would change these answers: intervals that still hold zero need more seeds (each also "
+                 "redraws the corpus); a reading whose verdict differs from the paper's says the gain is bought "
+                 "with more steps or sentences, not only with multi-way rows.")
+    return "\n".join(lines)
+
+
+BUDGET_LABELS_BY_LABEL = {label: budget for budget, label in BUDGET_LABELS.items()}

@@ -1,0 +1,70 @@
+"""The generated paragraphs change with the numbers and carry the numbers of their tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from mwalign.reporting import interpretation, results
+from tests.reporting.test_results import _scores
+
+
+def _three_readings(steps_bilingual: list[float]) -> pd.DataFrame:
+    pairs = _scores([0.6, 0.66, 0.63], [0.5, 0.55, 0.52]).assign(budget="pairs")
+    steps = _scores([0.6, 0.66, 0.63], steps_bilingual).assign(budget="steps")
+    return pd.concat([pairs, steps])
+
+
+def test_claims_text_says_when_the_verdict_depends_on_the_cost_reading():
+    agree = interpretation.claims_text(results.claims_table(_three_readings([0.5, 0.55, 0.52])))
+    differ = interpretation.claims_text(results.claims_table(_three_readings([0.7, 0.75, 0.72])))
+    assert "the readings agree" in agree and "the verdict depends on what is held equal" in differ
+    assert "reversed at the same steps" in differ and "The paper's reading is the same number of positive pairs" in agree
+    assert "Not evaluated here: STS, Classification" in agree
+
+
+def test_findings_name_the_reading_under_which_a_claim_holds():
+    scaling = pd.DataFrame({"task type": ["BitextMining"] * 2, "fraction": [0.333, 1.0], "gain %": [-2.0, 20.0]})
+    text = interpretation.findings(results.claims_table(_three_readings([0.7, 0.75, 0.72])), scaling)
+    assert "**BitextMining** (+21.3% claimed)" in text and "reversed at the same steps" in text
+    assert "Its sign changes with corpus size" in text and "**STS** (+5.3% claimed): not evaluated" in text
+    same_sign = interpretation.findings(results.claims_table(_three_readings([0.7, 0.75, 0.72])),
+                                        scaling.assign(**{"gain %": [5.0, 20.0]}))
+    assert "Its sign is the same at every corpus size tried" in same_sign
+
+
+def test_scaling_text_answers_whether_size_changes_the_verdict_and_who_moves():
+    rows = {"base": "m", "task type": "Classification", "seeds": 3}
+    flipping = pd.DataFrame([
+        {**rows, "fraction": 0.111, "bilingual": 67.0, "multi-way": 64.2, "gain %": -4.2, "ci low": -4.3, "ci high": -4.2},
+        {**rows, "fraction": 1.0, "bilingual": 62.0, "multi-way": 67.0, "gain %": 8.0, "ci low": 6.0, "ci high": 10.0}])
+    steady = flipping.assign(**{"gain %": [3.0, 8.0], "ci low": [1.0, 6.0], "ci high": [5.0, 10.0],
+                                "bilingual": [60.0, 61.0], "multi-way": [61.8, 66.0]})
+    a, b = interpretation.scaling_text(flipping), interpretation.scaling_text(steady)
+    assert "the verdict depends on corpus size" in a and "bilingual moves more" in a and "0.111: -4.2% [-4.3, -4.2]" in a
+    assert "the sign holds at every size" in b and "multi-way moves more" in b
+
+
+def test_ablation_and_sensitivity_texts_follow_the_numbers():
+    index = pd.MultiIndex.from_tuples([("m", "multiway"), ("m", "english-anchors"), ("m", "bilingual")],
+                                      names=["base", "method"])
+    equal = pd.DataFrame({"STS": [60.8, 61.3, 58.4], "Tatoeba": [70.1, 70.2, 70.8]}, index=index)
+    worse = equal.assign(STS=[60.8, 55.0, 58.4], Tatoeba=[70.1, 65.0, 70.8])
+    assert "within a point of all-language anchors" in interpretation.ablation_text(equal)
+    assert "below all-language anchors" in interpretation.ablation_text(worse)
+    table = pd.DataFrame({"mean chrF": [40.0, 60.0], "STS": [60.0, 61.0], "STS seed sd": [1.0, 1.0]},
+                         index=pd.Index(["apertium", "human"], name="condition"))
+    assert "STS +1.0 (within twice the seed sd)" in interpretation.sensitivity_text(table)
+    assert "beyond" in interpretation.sensitivity_text(table.assign(STS=[55.0, 61.0]))
+
+
+def test_seen_unseen_and_seed_texts_follow_the_numbers():
+    groups = pd.DataFrame({"bilingual": [60.0, 50.0], "multiway": [62.0, 58.0]},
+                          index=pd.MultiIndex.from_tuples([("m", "Tatoeba", "seen"), ("m", "Tatoeba", "unseen")],
+                                                          names=["base", "task", "group"]))
+    assert "larger on unseen languages" in interpretation.seen_unseen_text(groups)
+    assert "smaller on unseen" in interpretation.seen_unseen_text(groups.assign(multiway=[70.0, 51.0]))
+    scores = _scores([0.6, 0.66, 0.63], [0.5, 0.55, 0.52])
+    text = interpretation.seed_text(results.seed_table(scores), results.relative_gains(scores))
+    assert "larger than twice the larger seed sd" in text
+    close = _scores([0.6, 0.66, 0.63], [0.62, 0.6, 0.64])
+    assert "within twice" in interpretation.seed_text(results.seed_table(close), results.relative_gains(close))
