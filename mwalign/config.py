@@ -32,6 +32,10 @@ RUN_OUTPUTS = (CHAPTERS_SUBDIR, Path("README.md"))
 
 # Seeds feed torch generators as seed * 1_000_003 + epoch, which must stay within 64 bits.
 MAX_SEED = 2**32 - 1
+# NTREX-128's 1,997 lines: the translation-sensitivity study may train on the first 1,000, the X-Y bitext task
+# scores the last ones (at most the 997 after them), so no evaluation line is ever a training line.
+SENSITIVITY_MAX_ROOTS = 1000
+NTREX_XY_MAX_LINES = 1997 - SENSITIVITY_MAX_ROOTS
 # A profile name names the default run folder, runs/<name>: a name, never a path.
 NAME_PATTERN = r"[A-Za-z0-9_][A-Za-z0-9._-]*"
 # Local stand-in recipes ``me5-small-l<L>``: multilingual-e5-small cut to its bottom L of 12 layers.
@@ -109,7 +113,7 @@ class CorpusConfig(StrictModel):
         "backend with the pair. {} disables the study.",
     )
     sensitivity_roots: int = Field(
-        600, ge=2, le=1000, description="NTREX-128 lines (from the first) used as roots by the sensitivity study; "
+        600, ge=2, le=SENSITIVITY_MAX_ROOTS, description="NTREX-128 lines (from the first) used as roots by the sensitivity study; "
         "lines from 1,000 on are kept for the alignment-geometry figures.",
     )
     cache_path: str | None = Field(
@@ -496,6 +500,15 @@ class EvaluationConfig(StrictModel):
     )
     langs: list[str] | None = Field(None, description="ISO 639-3 codes to evaluate (None: seen pool + unseen set).")
     unseen: list[str] = Field(["deu", "nld", "pol", "tur"], description="Unseen languages to report.")
+    task_unseen: dict[str, list[str]] = Field(
+        {}, description="Per task, unseen languages scored on that task only, beyond the evaluation languages "
+        "(e.g. {STS17: [arb, tur]}: its ar-ar, en-ar and en-tr subsets, where the other tasks need no Arabic or "
+        "Turkish).",
+    )
+    ntrex_xy_lines: int = Field(
+        500, ge=10, le=NTREX_XY_MAX_LINES, description="Lines of NTREX-128 that NTREXBitextMining.mwalign-xy "
+        "scores: its last ones, disjoint from the first 1,000 that the translation-sensitivity study may train on.",
+    )
     batch_size: int = Field(64, ge=1)
     batch_tokens: int | None = Field(
         None, ge=8, description="Encode in batches of similar length holding at most this many tokens, padding "
@@ -527,6 +540,13 @@ class EvaluationConfig(StrictModel):
         if codes is not None:
             languages.validate_codes(codes, where=f"evaluation.{info.field_name}")
         return codes
+
+    @field_validator("task_unseen")
+    @classmethod
+    def _task_langs_known(cls, by_task: dict[str, list[str]]) -> dict[str, list[str]]:
+        for task, codes in by_task.items():
+            languages.validate_codes(codes, where=f"evaluation.task_unseen.{task}")
+        return by_task
 
 
 class RunConfig(StrictModel):
@@ -562,7 +582,15 @@ class RunConfig(StrictModel):
         elif trained:
             raise ValueError(f"evaluation.unseen: {', '.join(trained)} in corpus.pool, so the models train on it and "
                              "its scores count as seen; list only languages outside corpus.pool")
+        trained = sorted({lang for codes in self.evaluation.task_unseen.values() for lang in codes
+                          if lang in self.corpus.pool or lang == "eng"})
+        if trained:
+            raise ValueError(f"evaluation.task_unseen: {', '.join(trained)} trained on (corpus.pool or English), "
+                             "so not unseen; list only languages outside corpus.pool")
         all_tasks = {t for tasks in [self.evaluation.tasks, *self.evaluation.role_tasks.values()] for t in tasks}
+        stray = sorted(set(self.evaluation.task_unseen) - all_tasks)
+        if stray:
+            raise ValueError(f"evaluation.task_unseen: {', '.join(stray)} not in evaluation.tasks")
         if self.corpus.sensitivity_conditions and "NTREXBitextMining" in all_tasks:
             raise ValueError("corpus.sensitivity_conditions: the study trains on NTREX-128 lines, so "
                              "NTREXBitextMining would score models on their training text; drop one of the two")
@@ -680,7 +708,8 @@ def parse_set(assignments: list[str]) -> dict[str, Any]:
 
 
 # Mapping-valued parameters: an override replaces them whole (so `{}` can switch a study off).
-ATOMIC_MAPPINGS = {("corpus", "sensitivity_conditions"), ("evaluation", "role_tasks"), ("evaluation", "prompts")}
+ATOMIC_MAPPINGS = {("corpus", "sensitivity_conditions"), ("evaluation", "role_tasks"), ("evaluation", "prompts"),
+                   ("evaluation", "task_unseen")}
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any], path: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -115,7 +115,7 @@ def tidy_rows(task: AbsTask, task_result: Any, predictions_dir: Path, *, seen: s
             rows.append(
                 {
                     "task": task.metadata.name,
-                    "task_type": task.metadata.type,
+                    "task_type": getattr(task, "reported_type", task.metadata.type),
                     "subset": subset,
                     "languages": ",".join(codes),
                     "group": eval_languages.group_of(codes, seen),

@@ -63,6 +63,7 @@ class ModelEntry:
 def select_tasks(
     names: list[str], langs: list[str] | None, *, strict: bool, exclude_sentences: frozenset[str] = frozenset(),
     per_task: bool = False, where: str = "evaluation.langs", splits: list[str] | None = None,
+    task_unseen: dict[str, list[str]] | None = None, xy_lines: int | None = None,
 ) -> list[AbsTask]:
     """Instantiate tasks and restrict their subsets to ``langs`` (None: all); no data is read yet.
 
@@ -74,17 +75,23 @@ def select_tasks(
     only a language that no task has is an error (``where`` names the setting). ``exclude_sentences``: training
     sentences, for the NTREX tasks: ``NTREXBitextMining`` refuses to score documents that contain one,
     ``NTREXBitextMining.mwalign-clean`` drops them (and records which rows it kept).
+    ``task_unseen``: per task name, languages added to ``langs`` for that task only (``evaluation.task_unseen``).
+    ``xy_lines``: the NTREX lines ``NTREXBitextMining.mwalign-xy`` scores (``evaluation.ntrex_xy_lines``).
     """
     tasks = []
-    for task in (get_task(name) for name in names):
+    for name in names:
+        task = get_task(name)
         if langs is not None:
-            task.hf_subsets = eval_languages.select_subsets(task, langs, strict=strict and not per_task, where=where,
-                                                            allow_empty=per_task)
+            extra = [code for code in (task_unseen or {}).get(name, []) if code not in langs]
+            task.hf_subsets = eval_languages.select_subsets(task, [*langs, *extra], strict=strict and not per_task,
+                                                            where=where, allow_empty=per_task)
             if not task.hf_subsets:
                 logger.info("%s: no subset in %s; not scored", task.metadata.name, ", ".join(langs))
                 continue
         if hasattr(task, "exclude_sentences"):
             task.exclude_sentences = exclude_sentences
+        if xy_lines is not None and hasattr(task, "set_lines"):
+            task.set_lines(xy_lines)
         if splits is not None:
             kept = [split for split in task.metadata.eval_splits if split in splits]
             if not kept:
@@ -120,6 +127,8 @@ def evaluate(
     encode_all_first: bool = False,
     splits: list[str] | None = None,
     batch_tokens: int | None = None,
+    task_unseen: dict[str, list[str]] | None = None,
+    xy_lines: int | None = None,
 ) -> pd.DataFrame:
     """Evaluate every model on ``tasks`` restricted to ``langs``; return the tidy scores table.
 
@@ -129,6 +138,7 @@ def evaluate(
     ``seen_languages`` (None: English only) decides the seen/unseen group. ``per_task_langs``: see
     :func:`select_tasks`. ``encode_all_first``: encode every
     distinct text of all tasks in one length-sorted pass into the embedding cache before mteb scores them.
+    ``task_unseen``, ``xy_lines``: see :func:`select_tasks`.
     """
     verify_data(data_dir())  # the mirrored tasks read only files that match SHA256SUMS (no folder: the hub's)
     if langs is not None:
@@ -136,7 +146,7 @@ def evaluate(
     entries = [ModelEntry(k, v) for k, v in models.items()] if isinstance(models, dict) else list(models)
     task_objs = select_tasks(tasks, langs, strict=strict_langs and langs is not None, exclude_sentences=exclude_sentences,
                              per_task=per_task_langs, where="--langs" if per_task_langs else "evaluation.langs",
-                             splits=splits)
+                             splits=splits, task_unseen=task_unseen, xy_lines=xy_lines)
     resolved = {entry.label: resolve_model(entry.spec) for entry in entries}
     for task in task_objs:  # read and check every data file once, before any encoding; shared by all models
         task.load_data()
@@ -239,10 +249,15 @@ def _rewarn_others(caught: list[warnings.WarningMessage]) -> int:
 
 
 def _drop_unreadable_results(task: AbsTask, result_path: Path, predictions_dir: Path) -> None:
-    """Let mteb compute a task again when our exact record is missing or any of its cached files is damaged."""
+    """Let mteb compute a task again when our exact record is missing, any of its cached files is damaged, or its
+    result was computed on other rows (another dataset revision: ``mwalign-clean``'s kept lines, ``mwalign-xy``'s
+    line count), which mteb's "only-missing" would keep."""
     record = exact_scores_path(task.metadata.name, predictions_dir)
     cached = (record, Path(result_path), predictions_dir / task.prediction_file_name)
-    if json_or_none(record) is None or any(p.is_file() and json_or_none(p) is None for p in cached[1:]):
+    result = json_or_none(Path(result_path)) if Path(result_path).is_file() else None
+    other_rows = isinstance(result, dict) and result.get("dataset_revision") not in (None, task.metadata.revision)
+    if other_rows or json_or_none(record) is None or any(p.is_file() and json_or_none(p) is None
+                                                         for p in cached[1:]):
         for path in cached:
             path.unlink(missing_ok=True)
 
@@ -388,6 +403,8 @@ def evaluate_with_profile(cfg: Any, entries: list[ModelEntry], results_dir: Path
             encode_all_first=ev.encode_all_first,
             splits=ev.splits,
             batch_tokens=ev.batch_tokens,
+            task_unseen=ev.task_unseen,
+            xy_lines=ev.ntrex_xy_lines,
         )
         for names, group in by_tasks.items()
     ]

@@ -11,7 +11,7 @@ import pytest
 
 from mwalign.evaluation.tasks import TASK_NAMES, get_task
 from mwalign.evaluation.tasks.mirror import MirrorDataError
-from mwalign.evaluation.tasks.ntrex import CLEAN_NAME
+from mwalign.evaluation.tasks.ntrex import CLEAN_NAME, XY_NAME
 
 # (task, subset, split, text column): mteb's descriptive stats of its hub copy must match the mirror's.
 CASES = [
@@ -75,7 +75,7 @@ def test_sts_scores_outside_range_are_named(real_mirror, tmp_path, monkeypatch):
         task.load_data()
 
 
-OWN_NAMES = {"SIB200BitextMining", CLEAN_NAME}  # mwalign's own tasks: changed data, own name
+OWN_NAMES = {"SIB200BitextMining", CLEAN_NAME, XY_NAME}  # mwalign's own tasks: changed data, own name
 
 
 def test_every_registered_task_has_official_or_own_name():

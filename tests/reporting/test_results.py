@@ -94,7 +94,7 @@ def test_me5_is_also_compared_with_the_released_model():
 
 def test_claims_table_lists_every_claim_even_unevaluated():
     table = results.claims_table(_scores([0.6, 0.66], [0.5, 0.6]))
-    assert list(table["task type"]) == ["BitextMining", "STS", "Classification"]
+    assert list(table["task type"]) == ["BitextMining", "STS", "Classification", "BitextMining X-Y"]
     assert table.set_index("task type").loc["STS", "verdict"] == "not evaluated"
     assert table.set_index("task type").loc["BitextMining", "paper gain %"] == "+21.3"
 
@@ -227,3 +227,16 @@ def test_seed_table_of_a_model_trained_with_one_seed_has_no_sd_and_warns_nothing
     row = table.loc[("unaligned", "minilm", "BitextMining", "multiway")]
     assert row["range"] == 0 and np.isnan(row["sd"])
     assert table.loc[("unaligned", "m", "BitextMining", "multiway"), "sd"] == pytest.approx(2.0)
+
+
+def test_the_x_y_task_type_has_its_own_row_judged_without_a_claimed_number():
+    # Given Tatoeba (X-eng) where multi-way loses and the X-Y task where it wins, over three seeds
+    scores = pd.concat([_scores([0.5, 0.52, 0.51], [0.6, 0.61, 0.6]),
+                        _scores([0.6, 0.63, 0.62], [0.5, 0.52, 0.5], task_type="BitextMining X-Y")])
+    table = results.claims_table(scores)
+    # Then the two are judged apart: the X-Y gain is not averaged into the paper's bitext claim
+    rows = table.set_index("task type")
+    assert rows.loc["BitextMining", "verdict"] == "reversed"
+    assert rows.loc["BitextMining X-Y", "verdict"] == "improves"
+    assert rows.loc["BitextMining X-Y", "paper gain %"] == "not claimed (expected to gain)"
+    assert rows.loc["BitextMining", "paper gain %"] == "+21.3"

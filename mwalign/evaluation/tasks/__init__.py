@@ -5,7 +5,8 @@ main score and only changes loading (``load_data`` reads the mirror in
 ``mwalign.config.data_dir()``, else defers to mteb's hub loading); its rows are
 the official rows (checked against mteb's descriptive statistics,
 ``mwalign.evaluation.official_data``). Changed data gets its own name:
-``NTREXBitextMining.mwalign-clean`` (training documents dropped) and
+``NTREXBitextMining.mwalign-clean`` (training documents dropped),
+``NTREXBitextMining.mwalign-xy`` (every language pair, NTREX's last lines) and
 ``SIB200BitextMining`` (mwalign's own FLORES-style task, see its module).
 """
 
@@ -21,6 +22,7 @@ _REGISTRY = {
     "Tatoeba": ("tatoeba", "Tatoeba"),
     "NTREXBitextMining": ("ntrex", "NTREXBitextMining"),
     "NTREXBitextMining.mwalign-clean": ("ntrex", "NTREXBitextMiningClean"),
+    "NTREXBitextMining.mwalign-xy": ("ntrex", "NTREXBitextMiningXY"),
     "SIB200BitextMining": ("sib200_bitext_mining", "SIB200BitextMining"),
     "STS17": ("sts17", "STS17"),
     "STSBenchmarkMultilingualSTS": ("stsb_multilingual", "STSBenchmarkMultilingualSTS"),

@@ -15,6 +15,8 @@ Two names, so a score's name says which rows it was computed on:
   never-trained documents are scored. Its dataset revision (in every result
   JSON) is the official revision plus ``+keep-<n lines>-<hash of the kept line
   numbers>``; with nothing dropped its rows equal the official ones.
+* ``NTREXBitextMining.mwalign-xy`` scores every ordered pair of languages
+  (X-Y, not only En-X) on NTREX's last lines (:class:`NTREXBitextMiningXY`).
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ from typing import Any
 from datasets import Dataset, DatasetDict
 from mteb.tasks.bitext_mining.multilingual.ntrex_bitext_mining import NTREXBitextMining as _Official
 
+from mwalign import languages
 from mwalign.evaluation.tasks.hub import MirrorOrHub
-from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_path, read_lines
-from mwalign.ntrex import ntrex_dir
+from mwalign.evaluation.tasks.mirror import MirrorDataError, mirror_available, mirror_path, read_lines
+from mwalign.ntrex import ntrex_dir, ntrex_file
 
 logger = logging.getLogger(__name__)
 _FILE_CODES = {"zho_Hans": "zho-CN", "zho_Hant": "zho-TW", "eng_Latn": "src.eng"}
@@ -102,3 +105,79 @@ class NTREXBitextMiningClean(NTREXBitextMining):
         dataset = {**self.metadata.dataset, "revision": f"{_Official.metadata.revision}+keep-{len(keep)}-{digest}"}
         self.metadata = self.metadata.model_copy(update={"dataset": dataset})
         return keep, total
+
+
+XY_NAME = "NTREXBitextMining.mwalign-xy"
+NTREX_LINES = 1997  # every NTREX-128 file (DOCUMENT_IDS.tsv included)
+
+
+def _xy_columns() -> dict[str, str]:
+    """mwalign code -> the X-Y task's column (``spa_Latn``) for every language of mwalign's table that NTREX has."""
+    return {lang.code: f"{lang.code}_{lang.script}" for lang in languages.LANGUAGES.values() if lang.ntrex}
+
+
+def _xy_eval_langs() -> dict[str, list[str]]:
+    """Every ordered pair of those languages, English or not (``spa_Latn-hrv_Latn``)."""
+    columns = _xy_columns()
+    return {f"{a}-{b}": [a.replace("_", "-"), b.replace("_", "-")]
+            for a in columns.values() for b in columns.values() if a != b}
+
+
+class NTREXBitextMiningXY(MirrorOrHub, _Official):
+    """X-Y bitext mining: every ordered pair of the evaluated languages, non-English pairs included, on the last
+    ``n_lines`` lines of NTREX-128 (human translations).
+
+    mteb's NTREX task keeps pairs with English, a bridge language or the same language family (M2M-100's
+    grouping); multi-way training's claimed advantage is alignment *between* non-English languages, so this task
+    scores every pair. Its rows are the last lines of NTREX, which the translation-sensitivity study never trains
+    on (it takes at most the first 1,000, ``corpus.sensitivity_roots``); the corpus never holds an NTREX sentence
+    (:mod:`mwalign.corpus.exclusion`), and a line that shares its English with the run's training text is an
+    error. Its dataset revision records the line count (``+last-<n>``). Mirror only: the hub copy has other rows.
+    """
+
+    n_lines: int = 500  # set by the stage from evaluation.ntrex_xy_lines
+    # its own task type in the scores table, so X-Y pairs are reported beside, not averaged into, Tatoeba's X-eng
+    reported_type = "BitextMining X-Y"
+    exclude_sentences: frozenset[str] = frozenset()
+    metadata = _Official.metadata.model_copy(
+        update={
+            "name": XY_NAME,
+            "eval_langs": _xy_eval_langs(),
+            "description": "mwalign: NTREX-128 bitext mining over every ordered pair of languages (not only those "
+            "with English or within a language family), on the last lines of NTREX-128.",
+        }
+    )
+
+    def set_lines(self, n_lines: int) -> None:
+        if not 1 <= n_lines <= NTREX_LINES:
+            raise ValueError(f"evaluation.ntrex_xy_lines: {n_lines} not in 1..{NTREX_LINES}")
+        self.n_lines = n_lines
+        dataset = {**self.metadata.dataset, "revision": f"{_Official.metadata.revision}+last-{n_lines}"}
+        self.metadata = self.metadata.model_copy(update={"dataset": dataset})
+
+    def line_numbers(self) -> list[int]:
+        """The (0-based) NTREX lines this task scores: the last ``n_lines``."""
+        return list(range(NTREX_LINES - self.n_lines, NTREX_LINES))
+
+    def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
+        if not self.data_loaded and not mirror_available():
+            raise MirrorDataError(f"{XY_NAME}: needs the data mirror (MWALIGN_DATA_DIR); it has no hub copy")
+        super().load_data(num_proc=num_proc, **kwargs)
+
+    def read_mirror(self) -> Any:
+        codes = {column: code for code, column in _xy_columns().items()}
+        columns = sorted({column for subset in self.hf_subsets for column in subset.split("-")})
+        keep = self.line_numbers()
+        texts = {}
+        for column in columns:
+            path = ntrex_file(languages.get(codes[column]).ntrex)
+            lines = read_lines(path)
+            if len(lines) != NTREX_LINES:
+                raise MirrorDataError(f"{path}: {len(lines)} lines, but NTREX has {NTREX_LINES}")
+            texts[column] = [lines[i] for i in keep]
+        english = read_lines(ntrex_file("eng"))
+        trained = [i + 1 for i in keep if english[i].strip() in self.exclude_sentences]
+        if trained:
+            raise MirrorDataError(f"{XY_NAME}: NTREX line {trained[0]} is in this run's training corpus; "
+                                  "lower evaluation.ntrex_xy_lines")
+        return DatasetDict({"test": Dataset.from_dict(texts)})
