@@ -52,6 +52,29 @@ def test_results_chapter_has_a_figure_and_a_table_from_the_run(smoke_run):
 
 
 @pytest.mark.slow
+def test_the_x_y_task_is_scored_on_lines_no_model_of_the_run_trained_on(smoke_run):
+    from mwalign.corpus.sensitivity import sensitivity_corpora
+    from mwalign.evaluation.stage import select_tasks
+    from mwalign.evaluation.tasks.ntrex import XY_NAME
+
+    _, run_dir, _, _ = smoke_run
+    cfg = load_config("smoke")
+    # Given every English sentence the run trained on: the corpus roots and the sensitivity study's NTREX roots
+    trained = set(pd.read_parquet(run_dir / "corpus" / "translations.parquet")["eng"].str.strip())
+    for path in sensitivity_corpora(run_dir).values():
+        trained |= {row[0].strip() for row in pd.read_parquet(path)["sentences"]}
+    assert sensitivity_corpora(run_dir), "the smoke profile runs the sensitivity study, so the check has teeth"
+    # Then the X-Y task's English lines are none of them, and its scores hold non-English pairs in both groups
+    (task,) = select_tasks([XY_NAME], ["eng", *cfg.evaluation.langs], strict=False, xy_lines=cfg.evaluation.ntrex_xy_lines)
+    task.load_data()
+    assert not trained & {line.strip() for line in task.dataset["test"]["eng_Latn"]}
+    scores = pd.read_parquet(run_dir / "results" / "scores.parquet")
+    xy = scores[scores["task"] == XY_NAME]
+    assert set(xy["task_type"]) == {"BitextMining X-Y"} and not xy["languages"].str.contains("eng").all()
+    assert set(xy["group"]) == {"seen", "unseen"}
+
+
+@pytest.mark.slow
 def test_base_alignment_table_comes_from_the_evaluate_stage(smoke_run):
     # Given the smoke profile's evaluation.base_alignment (tiny-xlmr, two prompts, Tatoeba spa/fra, STS17 es-en)
     _, run_dir, _, _ = smoke_run

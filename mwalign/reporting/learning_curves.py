@@ -172,3 +172,70 @@ def curves_text(points: pd.DataFrame) -> str:
             parts.append(f"{run} {trend}{against}")
         sentences.append(f"{task_type}: " + "; ".join(parts) + ".")
     return " ".join(sentences)
+
+
+def _planned_steps(run_dir: Path, index: dict[str, str], model: str) -> int | None:
+    """The steps a headline run planned (its last step had patience not stopped it), from its training record."""
+    record = json_or_none(Path(run_dir) / index.get(model, "") / "mwalign_training.json") or {}
+    total = record.get("total_steps") or record.get("steps")
+    return int(total) if total is not None else None
+
+
+def selection_effect(curves: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
+    """Does choosing weights by the dev metric change the comparison? For every seed whose two headline runs
+    both have the weights of their last planned step scored (the kept model when its best step was the last,
+    else a curve checkpoint at that step): the pairs-reading gain per task type with the kept (dev-selected)
+    weights and with the last ones."""
+    columns = ["seed", "task type", "multi-way kept / last step", "bilingual kept / last step",
+               "gain, dev-selected %", "gain, last steps %"]
+    if curves.empty:
+        return pd.DataFrame(columns=columns)
+    entries = json.loads((Path(run_dir) / "models" / "index.json").read_text(encoding="utf-8"))
+    index = {entry["label"]: entry.get("path", "") for entry in entries}
+    headline = curves[~curves["checkpoint"] & curves["run"].isin(["multiway", "bilingual"])]
+    rows = []
+    for seed, part in headline.groupby("seed"):
+        weights = {}
+        for run in ("multiway", "bilingual"):
+            kept = part[part["run"] == run]
+            total = _planned_steps(run_dir, index, kept["model"].iloc[0]) if len(kept) else None
+            if total is None:
+                break
+            step = int(kept["step"].iloc[0])
+            last = kept if step == total else curves[curves["checkpoint"] & (curves["run"] == run)
+                                                     & (curves["seed"] == seed) & (curves["step"] == total)]
+            if last.empty:
+                break
+            weights[run] = (kept, last, step, total)
+        if len(weights) < 2:
+            continue
+        for task_type in sorted(set(part["task_type"])):
+            def mean(frame: pd.DataFrame) -> float:
+                return frame.loc[frame["task_type"] == task_type, "score"].mean()
+
+            (mw_kept, mw_last, mw_step, mw_total), (bi_kept, bi_last, bi_step, bi_total) = (
+                weights["multiway"], weights["bilingual"])
+            rows.append({"seed": seed, "task type": task_type,
+                         "multi-way kept / last step": f"{mw_step} / {mw_total}",
+                         "bilingual kept / last step": f"{bi_step} / {bi_total}",
+                         "gain, dev-selected %": (mean(mw_kept) - mean(bi_kept)) / mean(bi_kept) * 100,
+                         "gain, last steps %": (mean(mw_last) - mean(bi_last)) / mean(bi_last) * 100})
+    return pd.DataFrame(rows, columns=columns).round(2)
+
+
+def selection_text(table: pd.DataFrame) -> str:
+    """Whether selecting by the dev metric moves a gain across zero, per task type, from :func:`selection_effect`."""
+    if table.empty:
+        return ("No seed has the last weights of both headline runs scored (the curve seed trains both to their "
+                "end), so the effect of selecting by the dev metric is not measured here.")
+    parts, flipped = [], []
+    for task_type, rows in table.groupby("task type", sort=False):
+        selected, last = rows["gain, dev-selected %"].mean(), rows["gain, last steps %"].mean()
+        same_sign = (selected > 0) == (last > 0)
+        if not same_sign:
+            flipped.append(task_type)
+        parts.append(f"{task_type} {selected:+.1f}% dev-selected against {last:+.1f}% at the last steps")
+    seeds = ", ".join(str(int(s)) for s in sorted(set(table["seed"])))
+    verdict = ("Selecting by the dev metric moves no gain across zero" if not flipped else
+               f"Selecting by the dev metric reverses the sign of the gain for {', '.join(flipped)}")
+    return f"{verdict} (seed {seeds}): " + "; ".join(parts) + "."

@@ -88,3 +88,32 @@ def test_curves_text_follows_the_numbers(tmp_path):
     assert "bilingual peaks at step 30 (59.0) and ends at 45.0, 5.0 points below the untrained 50.0" in a
     assert "multiway-continued still rising at its last checkpoint" in a
     assert "bilingual still rising at its last checkpoint, 20.0 points above the untrained 50.0" in b
+
+
+def test_selection_effect_compares_dev_selected_with_last_weights_and_says_whether_a_sign_flips(tmp_path):
+    # Given seed 0: multi-way kept step 10 of 12 (so its last weights were not kept), then the same with its
+    # best step the last; bilingual kept its last step (60), scored 0.57 against 0.60 for multi-way
+    run = _run(tmp_path, {10: 0.55, 20: 0.58, 30: 0.59, 60: 0.57}, {20: 0.62})
+    curves = learning_curves.load_data(run)
+    assert learning_curves.selection_effect(curves, run).empty, "multi-way's last step was never scored"
+    assert "not measured" in learning_curves.selection_text(learning_curves.selection_effect(curves, run))
+    for seed in (0, 1):
+        record = run / "models" / f"enc-multiway-s{seed}" / "mwalign_training.json"
+        record.write_text(json.dumps({"best_step": 10, "steps": 10, "total_steps": 10}))
+    table = learning_curves.selection_effect(curves, run)
+    # Then both seeds compare kept with last weights: the same models here, so the two gains agree
+    assert list(table["seed"]) == [0, 1] and table["gain, dev-selected %"].tolist() == table["gain, last steps %"].tolist()
+    assert table.loc[0, "gain, dev-selected %"] == pytest.approx((0.6 - 0.57) / 0.57 * 100, abs=0.01)
+    assert learning_curves.selection_text(table).startswith("Selecting by the dev metric moves no gain across zero")
+    # And when the bilingual run kept an earlier, better checkpoint than its last, the sign can flip
+    (run / "models" / "enc-bilingual-s0" / "mwalign_training.json").write_text(
+        json.dumps({"best_step": 30, "steps": 60, "total_steps": 60}))
+    curves = learning_curves.load_data(run)
+    headline = curves["model"] == "enc-bilingual-s0"
+    last = curves[headline].assign(model="enc-bilingual-s0@60", checkpoint=True, step=60)  # its last step, 0.57
+    curves.loc[headline, ["step", "score"]] = [30, 0.65]
+    curves = pd.concat([curves, last], ignore_index=True)
+    flipped = learning_curves.selection_effect(curves[curves["seed"] == 0], run)
+    assert flipped.loc[0, "bilingual kept / last step"] == "30 / 60"
+    assert flipped.loc[0, "gain, last steps %"] == pytest.approx((0.6 - 0.57) / 0.57 * 100, abs=0.01)
+    assert "reverses the sign of the gain for BitextMining" in learning_curves.selection_text(flipped)
