@@ -215,7 +215,7 @@ def selection_effect(curves: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
 
             (mw_kept, mw_last, mw_step, mw_total), (bi_kept, bi_last, bi_step, bi_total) = (
                 weights["multiway"], weights["bilingual"])
-            rows.append({"seed": seed, "task type": task_type,
+            rows.append({"seed": int(seed), "task type": task_type,
                          "multi-way kept / last step": f"{mw_step} / {mw_total}",
                          "bilingual kept / last step": f"{bi_step} / {bi_total}",
                          "gain, dev-selected %": (mean(mw_kept) - mean(bi_kept)) / mean(bi_kept) * 100,

@@ -15,6 +15,8 @@ import pandas as pd
 from mwalign.evaluation.tasks.ntrex import XY_NAME
 
 KINDS = ["with English", "X-Y, both seen", "seen × unseen", "both unseen"]
+PHRASES = dict(zip(KINDS, ["pairs with English", "X-Y pairs of two seen languages",
+                           "pairs of a seen and an unseen language", "pairs of two unseen languages"]))
 METHODS = ["bilingual", "multiway"]
 
 
@@ -76,15 +78,21 @@ def xy_text(table: pd.DataFrame) -> str:
             sd = row["lead sd"]
             clear = ("" if np.isnan(sd) else
                      ", beyond twice its seed sd" if abs(row["lead"]) > 2 * sd else ", within twice its seed sd")
-            said.append(f"{'leads' if row['lead'] > 0 else 'trails'} by {abs(row['lead']):.1f} F1 on {kind} "
-                        f"pairs ({row['pairs']} directions{clear})")
+            how = ("ties" if round(row["lead"], 1) == 0 else
+                   f"{'leads' if row['lead'] > 0 else 'trails'} by {abs(row['lead']):.1f} F1")
+            said.append(f"{how} on {PHRASES[kind]} ({row['pairs']} directions{clear})")
         sentence = f"{base}: multi-way " + "; ".join(said) + "."
         if {KINDS[0], KINDS[1]} <= set(rows.index):
             with_english, without = rows.loc[KINDS[0], "lead"], rows.loc[KINDS[1], "lead"]
-            sentence += (" Its lead is larger between two non-English seen languages than on pairs with English, "
-                         "as every-language anchors predict." if without > with_english else
-                         " Its lead is not larger between two non-English seen languages than on pairs with "
-                         "English: the advantage the method predicts for X-Y pairs does not show here.")
+            if round(without - with_english, 1) > 0:
+                sentence += (" Multi-way does better against bilingual between two non-English seen languages than "
+                             f"on pairs with English ({without:+.1f} against {with_english:+.1f}), the direction "
+                             "every-language anchors predict" + ("." if without > 0 else
+                                                                 ", though it does not lead there."))
+            else:
+                sentence += (" Multi-way does no better against bilingual between two non-English seen languages "
+                             f"than on pairs with English ({without:+.1f} against {with_english:+.1f}): the "
+                             "advantage the method predicts for X-Y pairs does not show here.")
         parts.append(sentence)
     return " ".join(parts)
 

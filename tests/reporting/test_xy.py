@@ -34,7 +34,11 @@ def test_pairs_fall_into_kinds_and_the_lead_is_per_kind_over_seeds():
 def test_the_words_say_whether_the_lead_is_larger_without_english():
     larger = xy.xy_text(xy.xy_table(_scores(0.01, 0.05)))
     not_larger = xy.xy_text(xy.xy_table(_scores(0.05, -0.02)))
-    assert "as every-language anchors predict" in larger and "leads by 5.1 F1 on X-Y, both seen pairs" in larger
-    assert "does not show here" in not_larger and "trails by 1.9 F1 on X-Y, both seen pairs" in not_larger
+    assert "the direction every-language anchors predict." in larger
+    assert "leads by 5.1 F1 on X-Y pairs of two seen languages" in larger
+    assert "does not show here" in not_larger and "trails by 1.9 F1 on X-Y pairs of two seen languages" in not_larger
+    smaller_deficit = xy.xy_text(xy.xy_table(_scores(-0.05, -0.02)))
+    assert "though it does not lead there" in smaller_deficit
+    assert "ties on" in xy.xy_text(xy.xy_table(_scores(0.01, -0.001)))
     assert xy.plot_xy(_scores(0.01, 0.05)) is not None
     assert "did not score" in xy.xy_text(xy.xy_table(_scores(0.01, 0.05).iloc[0:0]))
