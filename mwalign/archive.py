@@ -34,6 +34,10 @@ REPORTING_FILES = (
     "stage_timings.json",
 )
 REQUIRED = ("results/scores.parquet", "models/index.json", "corpus/manifest.json")
+# Derived at export from every model folder's mwalign_training.json: how each run ended (chapter 05 compares
+# kept with last weights), without the model folders themselves.
+TRAINING_RECORDS = "models/training_records.json"
+RECORD_KEYS = ("best_step", "steps", "total_steps", "stop_reason", "stopped_early", "kept_sentences_seen")
 # The stages whose results the files are: their keys must match for a restore.
 PRODUCING_STAGES = ("data", "train", "me5", "evaluate")
 
@@ -66,9 +70,36 @@ def export(run_dir: Path, book_root: Path, profile: str, keys: dict[str, str]) -
                 (staging / name).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copyfile(source, staging / name)
                 files[name] = _sha256(staging / name)
+        records = training_records(run_dir)
+        if records:
+            atomic.write_json(staging / TRAINING_RECORDS, records, indent=1, sort_keys=True)
+            files[TRAINING_RECORDS] = _sha256(staging / TRAINING_RECORDS)
         manifest = {"profile": profile, "stage_keys": {s: keys[s] for s in PRODUCING_STAGES}, "files": files}
         atomic.write_json(staging / MANIFEST, manifest, indent=1, sort_keys=True)
     return target
+
+
+def training_records(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """{model label: how its run ended (:data:`RECORD_KEYS`)} for every indexed model with a training record;
+    the run folder's :data:`TRAINING_RECORDS` (restored from artifacts) when it has one."""
+    run_dir = Path(run_dir)
+    try:
+        return json.loads((run_dir / TRAINING_RECORDS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        pass
+    try:
+        index = json.loads((run_dir / "models" / "index.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    records = {}
+    for entry in index if isinstance(index, list) else []:
+        try:
+            record = json.loads((run_dir / entry.get("path", "") / "mwalign_training.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError, TypeError):
+            continue
+        if isinstance(record, dict):
+            records[entry["label"]] = {key: record[key] for key in RECORD_KEYS if key in record}
+    return records
 
 
 def read_manifest(source: Path) -> dict[str, Any] | None:

@@ -55,3 +55,20 @@ def test_a_damaged_committed_file_is_named_before_anything_is_copied(finished_ru
     (source / "manifest.json").write_text("{not json")
     with pytest.raises(archive.ArtifactError, match=r"manifest\.json: not valid JSON"):
         archive.restore(source, tmp_path / "fresh", KEYS)
+
+
+def test_how_each_run_ended_travels_without_the_model_folders(finished_run, tmp_path):
+    # Given an index with one trained model whose folder holds its training record
+    (finished_run / "models" / "index.json").write_text(json.dumps([{"label": "m1", "path": "models/m1"},
+                                                                   {"label": "base", "path": "models/base"}]))
+    record = {"best_step": 30, "steps": 40, "total_steps": 60, "stop_reason": "patience", "history": [1] * 99}
+    (finished_run / "models" / "m1" / "mwalign_training.json").write_text(json.dumps(record))
+    # When it is exported and restored into an empty run folder
+    source = archive.export(finished_run, tmp_path / "book", "cpu", KEYS)
+    fresh = tmp_path / "fresh"
+    assert archive.TRAINING_RECORDS in archive.restore(source, fresh, KEYS)
+    # Then the record's ending comes back (not its history), and no model folder is made
+    assert archive.training_records(fresh) == {"m1": {"best_step": 30, "steps": 40, "total_steps": 60,
+                                                      "stop_reason": "patience"}}
+    assert archive.training_records(finished_run) == archive.training_records(fresh)
+    assert not [p for p in (fresh / "models").iterdir() if p.is_dir()]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mwalign.archive import training_records
 from mwalign.artifacts import json_or_none
 from mwalign.training.stage import CHECKPOINT_SEPARATOR, CONTINUED
 
@@ -174,9 +175,9 @@ def curves_text(points: pd.DataFrame) -> str:
     return " ".join(sentences)
 
 
-def _planned_steps(run_dir: Path, index: dict[str, str], model: str) -> int | None:
+def _planned_steps(records: dict[str, dict], model: str) -> int | None:
     """The steps a headline run planned (its last step had patience not stopped it), from its training record."""
-    record = json_or_none(Path(run_dir) / index.get(model, "") / "mwalign_training.json") or {}
+    record = records.get(model) or {}
     total = record.get("total_steps") or record.get("steps")
     return int(total) if total is not None else None
 
@@ -190,15 +191,14 @@ def selection_effect(curves: pd.DataFrame, run_dir: Path) -> pd.DataFrame:
                "gain, dev-selected %", "gain, last steps %"]
     if curves.empty:
         return pd.DataFrame(columns=columns)
-    entries = json.loads((Path(run_dir) / "models" / "index.json").read_text(encoding="utf-8"))
-    index = {entry["label"]: entry.get("path", "") for entry in entries}
+    records = training_records(run_dir)  # the model folders' records, or the committed artifacts' summary
     headline = curves[~curves["checkpoint"] & curves["run"].isin(["multiway", "bilingual"])]
     rows = []
     for seed, part in headline.groupby("seed"):
         weights = {}
         for run in ("multiway", "bilingual"):
             kept = part[part["run"] == run]
-            total = _planned_steps(run_dir, index, kept["model"].iloc[0]) if len(kept) else None
+            total = _planned_steps(records, kept["model"].iloc[0]) if len(kept) else None
             if total is None:
                 break
             step = int(kept["step"].iloc[0])
