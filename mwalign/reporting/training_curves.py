@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from mwalign.artifacts import json_or_none
+from mwalign.training.stage import is_curve_method
 
 TRAINING_FIELDS = {"rows": "rows", "pairs": "positive pairs", "epochs_run": "epochs run", "steps": "steps",
                    "best_step": "best step", "best_dev_metric": "best dev metric", "stop_reason": "stop reason"}
@@ -20,7 +22,7 @@ def models_table(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
     run_dir = Path(run_dir)
     rows = []
     for entry in json.loads((run_dir / "models" / "index.json").read_text()):
-        if entry["role"] != role:
+        if entry["role"] != role or is_curve_method(entry["method"]):  # a checkpoint is a point of its run
             continue
         record_path = run_dir / entry["path"] / "mwalign_training.json"
         record = json.loads(record_path.read_text()) if record_path.is_file() else {}
@@ -37,9 +39,13 @@ def load_data(run_dir: Path) -> pd.DataFrame:
     frames = []
     for entry in json.loads((run_dir / "models" / "index.json").read_text()):
         log = run_dir / entry["path"] / "train_log.jsonl"
-        if entry["method"] == "base" or not log.is_file():
+        if entry["method"] == "base" or is_curve_method(entry["method"]) or not log.is_file():
             continue
         steps = pd.read_json(log, lines=True)
+        record = json_or_none(run_dir / entry["path"] / "mwalign_training.json") or {}
+        dev = pd.DataFrame(record.get("dev_curve") or [], columns=["step", "dev_se"])[["step", "dev_se"]]
+        if len(dev) and "dev_se" not in steps:  # the log has each evaluation's value, the record its SE
+            steps = steps.merge(dev, on="step", how="left")
         frames.append(steps.assign(label=entry["label"], role=entry["role"], base=entry["base"],
                                    method=entry["method"], seed=entry["seed"]))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -74,7 +80,8 @@ def dev_resolution(curves: pd.DataFrame, role: str = "unaligned") -> pd.DataFram
         rows.append({"label": label, "method": best["method"], "seed": best["seed"], "evaluations": len(curve),
                      "best step": int(best["step"]), "best ×100": best["dev_metric"] * 100, "SE ×100": se * 100,
                      "best − runner-up (SE)": (best["dev_metric"] - runner_up) / se,
-                     "best − last (SE)": (best["dev_metric"] - last) / se})
+                     "best − last (SE)": (best["dev_metric"] - last) / se,
+                     "last evaluation": int(curve["step"].max())})
     return pd.DataFrame(rows).set_index("label").astype({"seed": "Int64"})
 
 
@@ -98,7 +105,7 @@ def dev_resolution_text(table: pd.DataFrame, threshold: float = 2.0) -> str:
     else:
         parts.append("the choice between the two best checkpoints is within the dev sample's noise in every run, "
                      "so selecting by it is close to taking either.")
-    kept_last = (table["best − last (SE)"] == 0).sum()
+    kept_last = (table["best step"] == table["last evaluation"]).sum()
     parts.append(f" The kept checkpoint is the last one in {kept_last} of {n} runs.")
     return "".join(parts)
 

@@ -112,3 +112,27 @@ def test_stops_text_says_how_runs_ended():
     assert "multiway: 1 run, ended 1 by epochs; the best dev evaluation was the last step in 1" in text
     assert "No run ended by patience" not in text
     assert "No run ended by patience" in training_curves.stops_text(table.assign(**{"stop reason": "epochs"}))
+
+
+def test_checkpoints_are_points_of_their_run_and_the_dev_se_comes_from_the_record(tmp_path):
+    # Given the run above, its log without SEs (the record's dev curve has them) and a checkpoint of it
+    run = _run(tmp_path)
+    folder = run / "models" / "m-multiway-s0"
+    log = [{"step": s, "loss": 1.0 / s, **({"dev_metric": a} if a is not None else {})}
+           for s, a in [(1, None), (2, 0.7), (3, None), (4, 0.6)]]
+    (folder / "train_log.jsonl").write_text("".join(json.dumps(r) + "\n" for r in log))
+    record = json.loads((folder / "mwalign_training.json").read_text())
+    record["dev_curve"] = [{"step": 2, "dev_metric": 0.7, "dev_se": 0.02}, {"step": 4, "dev_metric": 0.6, "dev_se": 0.02}]
+    (folder / "mwalign_training.json").write_text(json.dumps(record))
+    index = json.loads((run / "models" / "index.json").read_text())
+    (run / "models" / "m-multiway-s0@2").mkdir()
+    (run / "models" / "m-multiway-s0@2" / "train_log.jsonl").write_text((folder / "train_log.jsonl").read_text())
+    index.append({"label": "m-multiway-s0@2", "role": "unaligned", "method": "multiway@2", "seed": 0,
+                  "dtype": "fp32", "path": "models/m-multiway-s0@2", "base": "m"})
+    (run / "models" / "index.json").write_text(json.dumps(index))
+    # Then the checkpoint is no run of its own, and the gaps are in the record's standard errors
+    assert list(training_curves.stops(run).index) == ["m-multiway-s0"]
+    table = training_curves.dev_resolution(training_curves.load_data(run))
+    assert list(table.index) == ["m-multiway-s0"]
+    assert table.loc["m-multiway-s0", "best − runner-up (SE)"] == pytest.approx(5.0)
+    assert "The kept checkpoint is the last one in 0 of 1 runs" in training_curves.dev_resolution_text(table)
