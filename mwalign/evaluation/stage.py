@@ -269,12 +269,13 @@ def task_texts(tasks: list[AbsTask]) -> list[str]:
     """Every distinct text of the loaded ``tasks`` (all subsets and splits), in first-seen order."""
     texts: dict[str, None] = {}
     for task in tasks:
-        subsets = task.dataset.values() if task.metadata.is_multilingual else [task.dataset]
+        parallel = getattr(task, "parallel_subsets", False)  # one split, a column per language (NTREX)
+        subsets = task.dataset.values() if task.metadata.is_multilingual and not parallel else [task.dataset]
         for splits in subsets:
             for split in splits.values():
-                for column in TEXT_COLUMNS:
-                    if column in split.column_names:
-                        texts.update(dict.fromkeys(str(t) for t in split[column]))
+                columns = split.column_names if parallel else [c for c in TEXT_COLUMNS if c in split.column_names]
+                for column in columns:
+                    texts.update(dict.fromkeys(str(t) for t in split[column]))
     return list(texts)
 
 

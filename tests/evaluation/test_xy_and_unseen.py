@@ -93,3 +93,12 @@ def test_a_cached_result_on_other_rows_is_computed_again(real_mirror, tmp_path):
     result.write_text(json.dumps({"dataset_revision": task.metadata.revision}))
     _drop_unreadable_results(task, result, predictions)
     assert result.exists() and record.exists()
+
+
+def test_encoding_everything_first_covers_every_language_column_of_the_x_y_task(real_mirror):
+    from mwalign.evaluation.stage import task_texts
+
+    (task,) = select_tasks([XY_NAME], ["eng", "spa", "hrv"], strict=False, xy_lines=20)
+    task.load_data()
+    texts = set(task_texts([task]))
+    assert {line for column in ("eng_Latn", "spa_Latn", "hrv_Latn") for line in task.dataset["test"][column]} <= texts
