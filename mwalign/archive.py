@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from mwalign import atomic
+from mwalign.artifacts import json_or_none
 
 ARTIFACTS_DIR = "artifacts"
 MANIFEST = "manifest.json"
@@ -83,20 +84,13 @@ def training_records(run_dir: Path) -> dict[str, dict[str, Any]]:
     """{model label: how its run ended (:data:`RECORD_KEYS`)} for every indexed model with a training record;
     the run folder's :data:`TRAINING_RECORDS` (restored from artifacts) when it has one."""
     run_dir = Path(run_dir)
-    try:
-        return json.loads((run_dir / TRAINING_RECORDS).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    try:
-        index = json.loads((run_dir / "models" / "index.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+    restored = json_or_none(run_dir / TRAINING_RECORDS)
+    if restored is not None:
+        return restored
+    index = json_or_none(run_dir / "models" / "index.json")
     records = {}
     for entry in index if isinstance(index, list) else []:
-        try:
-            record = json.loads((run_dir / entry.get("path", "") / "mwalign_training.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError, TypeError):
-            continue
+        record = json_or_none(run_dir / entry.get("path", "") / "mwalign_training.json")
         if isinstance(record, dict):
             records[entry["label"]] = {key: record[key] for key in RECORD_KEYS if key in record}
     return records

@@ -28,13 +28,19 @@ def _kind(languages: str, seen: set[str]) -> str:
     return KINDS[1] if known == len(codes) else KINDS[2] if known else KINDS[3]
 
 
+def _headline_rows(scores: pd.DataFrame) -> pd.DataFrame:
+    """The X-Y task's scores of the unaligned encoder's two headline methods, each subset with its pair kind (a
+    language is seen when it occurs in a subset of the seen group)."""
+    part = scores[(scores["task"] == XY_NAME) & scores["method"].isin(METHODS) & (scores["role"] == "unaligned")]
+    seen = {code for langs in part.loc[part["group"] == "seen", "languages"] for code in langs.split(",")}
+    return part.assign(kind=part["languages"].map(lambda langs: _kind(langs, seen)))
+
+
 def per_seed(scores: pd.DataFrame) -> pd.DataFrame:
     """Mean F1 (×100) per (base, kind, method, seed) on the X-Y task; empty when the run did not score it."""
-    part = scores[(scores["task"] == XY_NAME) & scores["method"].isin(METHODS) & (scores["role"] == "unaligned")]
+    part = _headline_rows(scores)
     if part.empty:
         return pd.DataFrame(columns=["base", "kind", "method", "seed", "score"])
-    seen = {code for langs in part.loc[part["group"] == "seen", "languages"] for code in langs.split(",")}
-    part = part.assign(kind=part["languages"].map(lambda langs: _kind(langs, seen)))
     means = part.groupby(["base", "kind", "method", "seed"])["score"].mean().mul(100)
     return means.reset_index()
 
@@ -49,12 +55,7 @@ def xy_table(scores: pd.DataFrame) -> pd.DataFrame:
     if not set(METHODS) <= set(wide.columns):
         return pd.DataFrame(columns=columns)
     wide["lead"] = wide["multiway"] - wide["bilingual"]
-    part = scores[scores["task"] == XY_NAME]
-    counts = {}
-    seen = {code for langs in part.loc[part["group"] == "seen", "languages"] for code in langs.split(",")}
-    for base, subsets in part.groupby("base")[["subset", "languages"]]:
-        kinds = subsets.drop_duplicates("subset")["languages"].map(lambda langs: _kind(langs, seen))
-        counts.update({(base, kind): n for kind, n in kinds.value_counts().items()})
+    counts = _headline_rows(scores).drop_duplicates(["base", "subset"]).groupby(["base", "kind"]).size().to_dict()
     rows = []
     for (base, kind), group in wide.groupby(level=["base", "kind"]):
         rows.append({"base": base, "pair kind": kind, "pairs": counts.get((base, kind), 0),
@@ -101,7 +102,7 @@ def plot_xy(scores: pd.DataFrame):
     """Multi-way minus bilingual F1 (×100, mean over seeds) for every ordered pair of the headline base model."""
     import matplotlib.pyplot as plt
 
-    part = scores[(scores["task"] == XY_NAME) & scores["method"].isin(METHODS) & (scores["role"] == "unaligned")]
+    part = _headline_rows(scores)
     if part.empty:
         return None
     base = sorted(part["base"].unique())[0]
