@@ -12,6 +12,7 @@ from mwalign.training.stage import is_curve_method
 
 TRAINING_FIELDS = {"rows": "rows", "pairs": "positive pairs", "epochs_run": "epochs run", "steps": "steps",
                    "best_step": "best step", "best_dev_metric": "best dev metric", "stop_reason": "stop reason"}
+DEV_CURVE_FIELDS = ("dev_se", "dev_vs_best", "dev_vs_best_se")  # the record's per-evaluation SEs (paired too)
 INTEGER_COLUMNS = ("seed", "rows", "positive pairs", "steps", "best step")
 NOT_TRAINED_NOTE = ("not applicable: the base model is not trained (no seed, rows or steps); a model whose run "
                     "ended before its first dev evaluation (training.eval_every) records no best step.")
@@ -43,9 +44,10 @@ def load_data(run_dir: Path) -> pd.DataFrame:
             continue
         steps = pd.read_json(log, lines=True)
         record = json_or_none(run_dir / entry["path"] / "mwalign_training.json") or {}
-        dev = pd.DataFrame(record.get("dev_curve") or [], columns=["step", "dev_se"])[["step", "dev_se"]]
-        if len(dev) and "dev_se" not in steps:  # the log has each evaluation's value, the record its SE
-            steps = steps.merge(dev, on="step", how="left")
+        dev = pd.DataFrame(record.get("dev_curve") or [])
+        extra = [c for c in DEV_CURVE_FIELDS if c in dev and c not in steps]
+        if len(dev) and "step" in dev and extra:  # the log has each evaluation's value, the record its SEs
+            steps = steps.merge(dev[["step", *extra]], on="step", how="left")
         frames.append(steps.assign(label=entry["label"], role=entry["role"], base=entry["base"],
                                    method=entry["method"], seed=entry["seed"]))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
@@ -63,8 +65,12 @@ def dev_resolution(curves: pd.DataFrame, role: str = "unaligned") -> pd.DataFram
     """Per trained model: can its dev metric choose between checkpoints?
 
     The best evaluation against the runner-up and against the last one, in units of the dev metric's
-    standard error over dev rows at the best step (``dev_se`` in the log): a gap of 2 or more standard errors
-    is more than the dev sample's noise. Evaluations: how many the run made.
+    standard error over dev rows at the best step (``dev_se``): unpaired, as if the two checkpoints were
+    scored on different samples. Both are scored on the same dev rows, so the question is paired: ``best −
+    runner-up (paired SE)`` is the gap over the standard error of the per-row differences, from the
+    training record's comparison of each evaluation with the best checkpoint before it (``dev_vs_best``,
+    ``dev_vs_best_se``). A gap of 2 or more standard errors is more than the dev sample's noise.
+    Evaluations: how many the run made.
     """
     data = curves[curves["role"] == role] if "role" in curves else curves
     if "dev_metric" not in data or data["dev_metric"].isna().all():
@@ -75,36 +81,62 @@ def dev_resolution(curves: pd.DataFrame, role: str = "unaligned") -> pd.DataFram
         best = ranked.iloc[0]
         se = best.get("dev_se")
         se = float(se) if se is not None and pd.notna(se) and se > 0 else float("nan")
-        runner_up = ranked.iloc[1]["dev_metric"] if len(ranked) > 1 else float("nan")
+        runner_up = ranked.iloc[1] if len(ranked) > 1 else None
         last = curve.sort_values("step").iloc[-1]["dev_metric"]
         rows.append({"label": label, "method": best["method"], "seed": best["seed"], "evaluations": len(curve),
                      "best step": int(best["step"]), "best ×100": best["dev_metric"] * 100, "SE ×100": se * 100,
-                     "best − runner-up (SE)": (best["dev_metric"] - runner_up) / se,
+                     "best − runner-up (SE)": (best["dev_metric"] - runner_up["dev_metric"]) / se
+                     if runner_up is not None else float("nan"),
+                     "best − runner-up (paired SE)": _paired_gap(best, runner_up),
                      "best − last (SE)": (best["dev_metric"] - last) / se,
                      "last evaluation": int(curve["step"].max())})
-    return pd.DataFrame(rows).set_index("label").astype({"seed": "Int64"})
+    table = pd.DataFrame(rows).set_index("label").astype({"seed": "Int64"})
+    if table["best − runner-up (paired SE)"].isna().all():  # a record from before paired comparisons
+        table = table.drop(columns="best − runner-up (paired SE)")
+    return table
+
+
+def _paired_gap(best: pd.Series, runner_up: pd.Series | None) -> float:
+    """best − runner-up over the SE of their per-row difference. An earlier runner-up is the best checkpoint
+    before ``best`` (``best`` was compared with it); a later one was compared with ``best``."""
+    if runner_up is None:
+        return float("nan")
+    row, sign = (best, 1.0) if runner_up["step"] < best["step"] else (runner_up, -1.0)
+    gap, se = row.get("dev_vs_best"), row.get("dev_vs_best_se")
+    if gap is None or se is None or pd.isna(gap) or pd.isna(se) or se <= 0:
+        return float("nan")
+    return sign * float(gap) / float(se)
 
 
 def dev_resolution_text(table: pd.DataFrame, threshold: float = 2.0) -> str:
-    """What :func:`dev_resolution` shows, in words generated from its numbers."""
+    """What :func:`dev_resolution` shows, in words generated from its numbers (paired where recorded)."""
     if table.empty:
         return "No run logged a dev metric, so no checkpoint was chosen by one."
-    separated = table["best − runner-up (SE)"] >= threshold
     several = table["evaluations"] > 1
     n, n_several = len(table), int(several.sum())
     if n_several == 0:
         return (f"Each of the {n} runs made one dev evaluation, so the dev metric had nothing to choose between; "
                 "raise training.evaluations_per_epoch (or lower training.eval_every) for it to select a checkpoint.")
-    parts = [f"In {int(separated[several].sum())} of {n_several} runs with more than one dev evaluation, the best "
-             f"checkpoint beats the runner-up by at least {threshold:g} standard errors of the dev metric "
-             f"(median {table.loc[several, 'best − runner-up (SE)'].median():.1f} SE): "]
-    if separated[several].all():
+    paired = "best − runner-up (paired SE)" in table and table.loc[several, "best − runner-up (paired SE)"].notna().any()
+    column = "best − runner-up (paired SE)" if paired else "best − runner-up (SE)"
+    gaps = table.loc[several, column].dropna()
+    separated = gaps >= threshold
+    what = ("standard errors of the paired difference (the two checkpoints scored on the same dev rows)"
+            if paired else "standard errors of the dev metric")
+    parts = [f"In {int(separated.sum())} of {len(gaps)} runs with more than one dev evaluation, the best "
+             f"checkpoint beats the runner-up by at least {threshold:g} {what} (median {gaps.median():.1f} SE): "]
+    if separated.all():
         parts.append("the dev metric separates checkpoints by more than its sampling noise in every run.")
-    elif separated[several].any():
+    elif separated.any():
         parts.append("in the others the choice between the two best checkpoints is within the dev sample's noise.")
     else:
         parts.append("the choice between the two best checkpoints is within the dev sample's noise in every run, "
                      "so selecting by it is close to taking either.")
+    if paired:
+        unpaired = table.loc[several, "best − runner-up (SE)"].median()
+        parts.append(f" Measured against each score's own standard error instead (unpaired), the median gap is "
+                     f"{unpaired:.1f} SE: most of a score's spread over dev rows is how hard each row is, which "
+                     "two checkpoints share.")
     kept_last = (table["best step"] == table["last evaluation"]).sum()
     parts.append(f" The kept checkpoint is the last one in {kept_last} of {n} runs.")
     return "".join(parts)

@@ -34,6 +34,7 @@ class LoopState:
     evals_without_improvement: int = 0
     stopped_early: bool = False
     sentences_seen: int = 0  # sentences encoded by all ranks so far (the learning curves' second x axis)
+    best_per_row: list[float | None] | None = None  # the best checkpoint's per-row dev values (paired SE)
     history: list[dict[str, Any]] = field(default_factory=list)
 
 

@@ -11,16 +11,19 @@ Two metrics (``training.dev_metric``):
   The candidate set is the whole dev set (thousands of sentences), and a same-language neighbour outranking
   the translation costs rank, so the metric keeps moving after retrieval per pair has saturated.
 
-Both return a :class:`DevScore`: the value and its standard error over dev rows (the sd of the per-row
-values over the square root of their count), which says whether two checkpoints differ by more than the
-dev sample's noise.
+Both return a :class:`DevScore`: the value, its standard error over dev rows (the sd of the per-row
+values over the square root of their count) and the per-row values. Two checkpoints are scored on the
+same rows, so whether they differ by more than the dev sample's noise is a paired question:
+:func:`paired_difference` gives the difference and the standard error of the per-row differences, which is
+far smaller than either score's own standard error when the rows' difficulty dominates their spread.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Literal
 
 import torch
@@ -37,11 +40,31 @@ QUERY_CHUNK = 1024  # queries scored at once against every dev sentence: (chunk,
 
 @dataclass(frozen=True)
 class DevScore:
-    """A dev metric's value (mean over rows) and its standard error over rows (None below 2 rows)."""
+    """A dev metric's value (mean over rows), its standard error over rows (None below 2 rows) and the
+    per-row values (NaN for a row that takes part in no pair), in dev-row order."""
 
     value: float
     se: float | None
     rows: int
+    per_row: tuple[float, ...] = field(default=(), repr=False, compare=False)
+
+
+def paired_difference(current: Sequence[float], reference: Sequence[float]) -> tuple[float, float | None]:
+    """Mean per-row difference ``current - reference`` over rows scored in both, and its standard error.
+
+    The inputs are two :attr:`DevScore.per_row` of one dev set; a length mismatch is an error (they were
+    scored on different rows and cannot be paired). The SE is None below two shared rows.
+    """
+    if len(current) != len(reference):
+        raise ValueError(f"paired dev difference: {len(current)} rows against {len(reference)}; "
+                         "the two scores come from different dev sets")
+    a = torch.tensor([math.nan if v is None else v for v in current], dtype=torch.float64)
+    b = torch.tensor([math.nan if v is None else v for v in reference], dtype=torch.float64)
+    diff = (a - b)[~(a.isnan() | b.isnan())]
+    if len(diff) == 0:
+        raise ValueError("paired dev difference: no dev row is scored in both")
+    se = float(diff.std() / math.sqrt(len(diff))) if len(diff) > 1 else None
+    return float(diff.mean()), se
 
 
 def dev_score(model: nn.Module, dev: RowTable, metric: DevMetric, *, dtype: str, prompt: str | None = None,
@@ -131,4 +154,5 @@ def _summary(per_row: torch.Tensor, dev: RowTable, value: float | None = None) -
     if len(values) == 0:
         raise ValueError(f"{dev.source}: no dev row has two languages; raise corpus.dev_fraction")
     se = float(values.std() / math.sqrt(len(values))) if len(values) > 1 else None
-    return DevScore(float(values.mean()) if value is None else value, se, len(values))
+    return DevScore(float(values.mean()) if value is None else value, se, len(values),
+                    tuple(float(v) for v in per_row.double()))

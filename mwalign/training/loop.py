@@ -35,7 +35,7 @@ from mwalign.training.checkpoint import (
     save_checkpoint,
 )
 from mwalign.training.data import Batch, RootBatchSampler, RowTable, make_batch
-from mwalign.training.dev_metric import DevMetric, dev_score
+from mwalign.training.dev_metric import DevMetric, dev_score, paired_difference
 from mwalign.training.distributed import (
     average_gradients,
     barrier,
@@ -235,7 +235,13 @@ def _evaluate(model, dev: RowTable, settings: TrainSettings, state: LoopState, w
     """The dev metric; keeps the best weights on disk and counts evaluations without improvement."""
     score = dev_score(model, dev, settings.dev_metric, dtype=settings.dtype, prompt=settings.prompt)
     metric = score.value
+    per_row = [None if math.isnan(v) else v for v in score.per_row]
+    entry = {"step": state.step, "dev_metric": metric, "dev_se": score.se}
+    if state.best_per_row is not None and len(state.best_per_row) == len(per_row):
+        # against the best checkpoint so far, on the same rows: is this one better by more than the noise?
+        entry["dev_vs_best"], entry["dev_vs_best_se"] = paired_difference(per_row, state.best_per_row)
     if state.best_metric is None or metric > state.best_metric:
+        state.best_per_row = per_row
         state.best_metric, state.best_step, state.evals_without_improvement = metric, state.step, 0
         if is_main_process():
             with atomic.atomic_path(work_dir / BEST_WEIGHTS) as tmp:
@@ -243,7 +249,7 @@ def _evaluate(model, dev: RowTable, settings: TrainSettings, state: LoopState, w
     else:
         state.evals_without_improvement += 1
         state.stopped_early = state.evals_without_improvement >= settings.patience
-    state.history.append({"step": state.step, "dev_metric": metric, "dev_se": score.se})
+    state.history.append(entry)
     return metric
 
 

@@ -105,6 +105,25 @@ def test_dev_resolution_text_follows_the_numbers():
     assert "within the dev sample's noise in every run" in noisy and "median 0.2 SE" in noisy
 
 
+def test_the_paired_gap_uses_each_evaluations_comparison_with_the_best_before_it():
+    # Given a run whose last evaluation is best by 0.01 over the one before, with a paired SE of 0.002
+    # (unpaired SE 0.05), and a run whose runner-up comes after its best
+    curves = _curves({"multiway-s0": [0.50, 0.60, 0.61], "bilingual-s0": [0.50, 0.70, 0.69]}, se=0.05)
+    curves["dev_vs_best"] = [None, 0.10, 0.01, None, 0.20, -0.01]
+    curves["dev_vs_best_se"] = [None, 0.01, 0.002, None, 0.01, 0.004]
+    table = training_curves.dev_resolution(curves)
+    # Then the gap is measured in paired SEs, from the best's row or from the later runner-up's
+    assert table.loc["multiway-s0", "best − runner-up (paired SE)"] == pytest.approx(5.0)
+    assert table.loc["bilingual-s0", "best − runner-up (paired SE)"] == pytest.approx(2.5)
+    assert table.loc["multiway-s0", "best − runner-up (SE)"] == pytest.approx(0.2)
+    text = training_curves.dev_resolution_text(table)
+    assert "2 of 2 runs" in text and "paired difference" in text and "(unpaired), the median gap is 0.2 SE" in text
+    # and a record without paired comparisons falls back to the unpaired gaps, saying so
+    old = training_curves.dev_resolution(curves.drop(columns=["dev_vs_best", "dev_vs_best_se"]))
+    assert "best − runner-up (paired SE)" not in old
+    assert "paired" not in training_curves.dev_resolution_text(old)
+
+
 def test_stops_text_says_how_runs_ended():
     table = pd.DataFrame({"method": ["multiway", "bilingual"], "seed": [0, 0], "best step": [120, 300],
                           "steps": [120, 705], "stop reason": ["epochs", "patience"]})

@@ -9,7 +9,7 @@ import torch
 from mwalign import devices
 from mwalign.training import encoding
 from mwalign.training.data import rows_from_frame
-from mwalign.training.dev_metric import bitext_accuracy, dev_score
+from mwalign.training.dev_metric import bitext_accuracy, dev_score, paired_difference
 
 
 class LookupEncoder(torch.nn.Module):
@@ -93,6 +93,19 @@ def test_dev_score_keeps_the_pair_accuracy_value_and_adds_a_standard_error():
     assert score.value == pytest.approx(bitext_accuracy(encoder, _dev(), dtype="fp32")) == pytest.approx(2 / 3)
     # per row: a and b are right in one direction of two (0.5), c in both (1.0): sd 0.2887 over sqrt(3)
     assert score.se == pytest.approx(0.288675 / 3 ** 0.5, abs=1e-5)
+    assert score.per_row == pytest.approx((0.5, 0.5, 1.0))
+
+
+def test_a_paired_difference_is_sharper_than_either_scores_own_noise():
+    # Given two checkpoints on rows of very different difficulty, the second better by 0.02 on every row but one
+    first = [0.1, 0.5, 0.9, 0.3, float("nan")]
+    second = [0.12, 0.52, 0.92, 0.31, 0.7]
+    gap, se = paired_difference(second, first)
+    # Then the difference is taken over the rows scored in both, with the SE of the per-row differences
+    assert gap == pytest.approx(0.0175) and se == pytest.approx(0.0025)
+    assert se < torch.tensor(first[:4]).std().item() / 2 / 10  # far below either score's unpaired SE
+    with pytest.raises(ValueError, match="different dev sets"):
+        paired_difference(second, first[:3])
 
 
 def test_an_unknown_dev_metric_names_the_setting():

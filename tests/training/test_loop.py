@@ -372,5 +372,11 @@ def test_the_all_language_metric_selects_and_logs_its_standard_error(tiny_model,
     from mwalign.training.dev_metric import dev_score
     assert all(h["dev_se"] is not None and h["dev_se"] >= 0 for h in result.history)
     assert result.best_metric == max(h["dev_metric"] for h in result.history)
+    # and every evaluation after the first is compared with the best one before it, on the same rows
+    assert "dev_vs_best" not in result.history[0]
+    best = result.history[0]["dev_metric"]
+    for h in result.history[1:]:
+        assert h["dev_vs_best"] == pytest.approx(h["dev_metric"] - best, abs=1e-9) and h["dev_vs_best_se"] >= 0
+        best = max(best, h["dev_metric"])
     kept = dev_score(tiny_model, dev, "all-language-mrr", dtype="fp32")
     assert kept.value == pytest.approx(result.best_metric, abs=1e-6) and 0 < kept.value <= 1
