@@ -161,16 +161,18 @@ def _reproducing_total() -> float:
 
 
 def test_a_fresh_clone_plans_the_cpu_profile_from_the_committed_book(tmp_path, capsys):
-    # Given no run folder and no measurements of this machine (a fresh clone)
+    # Given no run folder (a fresh clone) on a machine whose probe equals the committed run's
     cfg = load_config("cpu")
+    recorded = json.loads((REPO_ROOT / "artifacts" / "cpu" / "stage_timings.json").read_text())["machine"]
     work = planning.plan_work(cfg, tmp_path / "run")
     estimate = planning.estimate_costs(cfg, work, tmp_path / "run", runs_root=tmp_path / "runs",
-                                       probe=lambda device: pytest.fail("nothing to scale against: no probe"))
+                                       probe=lambda device: {k: recorded[k] for k in
+                                                             ("probe_train_step_s", "probe_encode_s", "cpu_kernels")})
     text = planning.format_plan(cfg, work, estimate)
-    # Then every stage has minutes from the committed chapters' recorded durations, and the plan says so
+    # Then every stage has minutes from the committed run's timings, unscaled, and the plan says so
     assert "no measurement" not in text, text
     total = float(text.rsplit("total: ~", 1)[1].split(" min")[0])
-    assert "the committed chapters' recorded durations" in text and "unscaled" in text
+    assert "the committed run's timings (artifacts/cpu/stage_timings.json)" in text and "scaled by 1.00" in text, text
     # And the total is within a factor of 2 of the minutes that run measured from nothing (the Reproducing page)
     assert _reproducing_total() / 2 <= total <= 2 * _reproducing_total(), (total, _reproducing_total())
 
