@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from mwalign import archive, atomic, kernels, planning
+from mwalign.artifacts import json_or_none
 from mwalign.config import (CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, data_dir, load_config, parse_set, resolve_profile,
                             run_dir_for)
 from mwalign.evaluation.tasks import check_task_names
@@ -305,14 +306,21 @@ def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, An
             continue
         log(f"[mwalign] {stage.name}: running {stage.notebook}")
         work = planning.stage_work(cfg, run_path, stage.name)  # counted before it runs (the cache is still cold)
+        # A stage re-executed under the key it already ran with (--force) reuses its cached jobs: its seconds
+        # are a re-render's, not the work's, and the timing of the run that did the work stays the plan's basis.
+        rerun = (json_or_none(run_path / "stages" / f"{stage.name}.json") or {}).get("key") == keys[stage.name]
         started = time.time()
         execute_stage(stage, keys[stage.name], parameters, root,
                       work={"units": work.units, "cost_key": work.cost_key, "unit": work.unit})
         seconds = round(time.time() - started, 1)
         write_json_atomic(run_path / "stages" / f"{stage.name}.json",
                           {"key": keys[stage.name], "seconds": seconds, "profile": cfg.name})
-        machine = machine or planning.recorded_machine(run_path) or planning.machine_probe(planning.cfg_device(cfg))
-        planning.record_stage_timing(run_path, work, seconds, cfg.name, machine)
+        machine = planning.run_probe(run_path, planning.cfg_device(cfg), machine)  # again while it ran on shared cores
+        if rerun and planning.recorded_timing(run_path, stage.name):
+            log(f"[mwalign] {stage.name}: re-executed under an unchanged key; stage_timings.json keeps the "
+                "seconds of the run that did its work")
+        else:
+            planning.record_stage_timing(run_path, work, seconds, cfg.name, machine)
         minutes[stage.name] = seconds / 60
         log(f"[mwalign] {stage.name}: done in {seconds}s")
         outcome[stage.name] = "ran"

@@ -29,6 +29,7 @@ from mwalign import atomic, sqlite
 from mwalign.config import CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, resolve_profile
 
 TIMINGS_FILE = "stage_timings.json"
+SHARED_CORES_BELOW = 0.75  # a probe that got less of its threads' CPU time than this ran on shared cores
 MACHINE_ENTRY = "machine"  # stage_timings.json's entry for the machine that ran the stages (probe, CPU kernels)
 
 
@@ -318,6 +319,12 @@ def record_stage_timing(run_dir: Path, work: StageWork, seconds: float, profile:
     atomic.write_json(path, timings, indent=2, sort_keys=True)
 
 
+def recorded_timing(run_dir: Path, stage: str) -> dict | None:
+    """The entry :func:`record_stage_timing` left for ``stage`` in ``run_dir`` (None when there is none)."""
+    entry = (_read_json(Path(run_dir) / TIMINGS_FILE) or {}).get(stage)
+    return entry if isinstance(entry, dict) and "seconds" in entry else None
+
+
 def machine_probe(device: str = "cpu") -> dict[str, Any]:
     """A few seconds of the stages' own kind of work on ``device``, to scale timings measured elsewhere.
 
@@ -340,15 +347,19 @@ def machine_probe(device: str = "cpu") -> dict[str, Any]:
     dtype = autocast_dtype(device, "bf16")
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-5)
 
+    used = {"cpu": 0.0, "wall": 0.0}
+
     def best(run, repeats: int = 3) -> float:
         run()
         times = []
         for _ in range(repeats):
-            start = time.perf_counter()
+            start, cpu_start = time.perf_counter(), time.process_time()
             run()
             if torch.device(device).type == "cuda":
                 torch.cuda.synchronize()
             times.append(time.perf_counter() - start)
+            used["cpu"] += time.process_time() - cpu_start
+            used["wall"] += times[-1]
         return min(times)
 
     def step() -> None:
@@ -368,8 +379,12 @@ def machine_probe(device: str = "cpu") -> dict[str, Any]:
     train_s = best(step)
     model.eval()
     encode_s = best(encode)
-    return {"probe_train_step_s": round(train_s, 4), "probe_encode_s": round(encode_s, 4), "dtype": dtype,
-            "threads": torch.get_num_threads(), "cpu_kernels": cpu_capability(), "device": str(device)}
+    threads = torch.get_num_threads()
+    machine = {"probe_train_step_s": round(train_s, 4), "probe_encode_s": round(encode_s, 4), "dtype": dtype,
+               "threads": threads, "cpu_kernels": cpu_capability(), "device": str(device)}
+    if torch.device(device).type == "cpu" and used["wall"] > 0:  # the share of its threads' cores it got
+        machine["probe_cpu_share"] = round(min(used["cpu"] / used["wall"] / threads, 1.0), 2)
+    return machine
 
 
 def recorded_machine(run_dir: Path) -> dict | None:
@@ -381,6 +396,24 @@ def recorded_machine(run_dir: Path) -> dict | None:
     if isinstance(machine, dict) and machine.get("cpu_kernels") == cpu_capability() and probe_seconds(machine):
         return machine
     return None
+
+
+def probe_was_shared(machine: dict | None) -> bool:
+    """Whether a probe ran on cores another process held (or is too old to say): worth taking again."""
+    return not machine or machine.get("probe_cpu_share") is None or machine["probe_cpu_share"] < SHARED_CORES_BELOW
+
+
+def run_probe(run_dir: Path, device: str, taken: dict | None = None, probe=None) -> dict:
+    """The probe a run records: the one it holds when that ran on cores of its own; else a fresh one, and of
+    the two the faster (the one less slowed by another process). ``taken``: a probe this run already took."""
+    probe = probe or machine_probe
+    machine = taken or recorded_machine(run_dir)
+    if machine is not None and not probe_was_shared(machine):
+        return machine
+    fresh = probe(device)
+    if machine is None or probe_seconds(fresh) <= probe_seconds(machine):
+        return fresh
+    return machine
 
 
 def probe_seconds(machine: dict | None) -> float | None:
@@ -501,6 +534,11 @@ def estimate_costs(cfg: RunConfig, work: list[StageWork], run_dir: Path, *, book
         scale = probe_seconds(here) / reference
         note = (f"scaled by {scale:.2f} = this machine's probe ({probe_seconds(here):.2f} s, {here['cpu_kernels']}) / "
                 f"the recording machine's ({reference:.2f} s, {machine.get('cpu_kernels', '?')})")
+        shared = [who for who, m in (("this machine's", here), ("the recording machine's", machine))
+                  if m.get("probe_cpu_share") is not None and m["probe_cpu_share"] < SHARED_CORES_BELOW]
+        if shared:  # another process held the cores while one probe ran: its seconds are not the machine's
+            note += (f"; unreliable: {' and '.join(shared)} probe got under {SHARED_CORES_BELOW:.0%} of its "
+                     "threads' cores (another process was running)")
     merged = {**committed, **own}  # this machine's own measurements win where it has them
     return Estimate(merged, f"estimate from {origin}" + (" and this machine's runs" if own else ""), scale, note)
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from pathlib import Path
 
 import pytest
 
 from mwalign import cli, planning
+from mwalign.devices import cpu_capability
 from mwalign.config import CHAPTERS_SUBDIR, REPO_ROOT, RunConfig, load_config
 from mwalign.training.data import RootBatchSampler
 
@@ -233,6 +235,61 @@ def test_plan_reads_the_cache_of_an_oddly_named_run_folder_and_writes_nothing(tm
     if writer_open:  # a reader may update the writer's shared-memory index; it creates and removes nothing
         before, after = ({(p, 0) if p.endswith("-shm") else (p, t) for p, t in tree} for tree in (before, after))
     assert after == before, f"plan changed files: {sorted(after ^ before)}"
+
+
+def test_a_forced_rerun_under_the_same_key_keeps_the_timing_of_the_run_that_did_the_work(tmp_path, monkeypatch):
+    from mwalign import pipeline
+
+    # Given a smoke run folder whose train stage ran once (its stand-in took 0.3 s)
+    cfg = load_config("smoke")
+    monkeypatch.setattr(pipeline, "execute_stage", lambda stage, key, parameters, root, work=None: time.sleep(0.3))
+    stages, keys = pipeline.select_stages(["train"]), pipeline.stage_keys(cfg)
+    pipeline._execute(stages, keys, {}, tmp_path / "run", tmp_path / "book", cfg, force=True, log=print)
+    first = planning.recorded_timing(tmp_path / "run", "train")["seconds"]
+    # When it is re-executed with --force under the same key (a re-render reusing its jobs: instant)
+    monkeypatch.setattr(pipeline, "execute_stage", lambda stage, key, parameters, root, work=None: None)
+    logged: list[str] = []
+    pipeline._execute(stages, keys, {}, tmp_path / "run", tmp_path / "book", cfg, force=True, log=logged.append)
+    # Then the plan's basis is still the first run's seconds, and the log says why
+    assert first >= 0.3 and planning.recorded_timing(tmp_path / "run", "train")["seconds"] == first
+    assert any("keeps the seconds of the run that did its work" in line for line in logged), logged
+    # And under a changed key (other settings) the new seconds are the measurement
+    keys = {**keys, "train": keys["train"] + "-changed"}
+    pipeline._execute(stages, keys, {}, tmp_path / "run", tmp_path / "book", cfg, force=True, log=print)
+    assert planning.recorded_timing(tmp_path / "run", "train")["seconds"] < 0.3
+
+
+def test_a_probe_on_shared_cores_is_taken_again_and_the_faster_kept(tmp_path):
+    # Given a run folder whose probe got 40% of its threads' cores (another process ran) and took 3 s
+    shared = {"probe_train_step_s": 2.0, "probe_encode_s": 1.0, "cpu_kernels": cpu_capability(),
+              "probe_cpu_share": 0.4}
+    planning.record_stage_timing(tmp_path, planning.StageWork("data", "sentences", 1, "k"), 1.0, "smoke", shared)
+    calls: list[str] = []
+
+    def probe(result):
+        return lambda device: calls.append(device) or result
+    idle = {**shared, "probe_train_step_s": 0.3, "probe_encode_s": 0.2, "probe_cpu_share": 1.0}
+    # Then the next stage probes again and keeps the faster; an unshared probe is never taken again
+    assert planning.run_probe(tmp_path, "cpu", probe=probe(idle)) == idle and calls == ["cpu"]
+    assert planning.run_probe(tmp_path, "cpu", idle, probe=probe(shared)) == idle and calls == ["cpu"]
+    assert planning.run_probe(tmp_path, "cpu", probe=probe({**shared, "probe_train_step_s": 5.0})) == shared
+    # And the real probe says what share it got
+    assert 0 < planning.machine_probe()["probe_cpu_share"] <= 1
+
+
+def test_a_plan_scaled_by_a_shared_probe_says_it_is_unreliable(tmp_path):
+    cfg = load_config("smoke")
+    book = tmp_path / "book"
+    work = [planning.StageWork("train", "steps", 50, "models=x")]
+    here = {"probe_train_step_s": 0.3, "probe_encode_s": 0.1, "cpu_kernels": "AVX512", "probe_cpu_share": 1.0}
+    for recorded_share, warned in ((0.45, True), (0.98, False)):
+        planning.record_stage_timing(book / "artifacts" / "smoke", planning.StageWork("train", "steps", 100, "models=x"),
+                                     600.0, "smoke", {"probe_train_step_s": 3.0, "probe_encode_s": 1.0,
+                                                      "cpu_kernels": "AVX512", "probe_cpu_share": recorded_share})
+        estimate = planning.estimate_costs(cfg, work, tmp_path / "run", book_root=book, runs_root=tmp_path / "runs",
+                                           probe=lambda device: here)
+        text = planning.format_plan(cfg, work, estimate)
+        assert ("unreliable: the recording machine's probe got under 75%" in text) is warned, text
 
 
 def test_chapter_durations_are_divided_by_the_work_they_paid_for(tmp_path):

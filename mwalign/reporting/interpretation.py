@@ -7,7 +7,6 @@ which cost reading it holds. No number is typed here; wording follows the number
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from mwalign.reporting.results import BEYOND_PAPER, BUDGET_LABELS, PAPER_CLAIMS
@@ -50,7 +49,8 @@ def seen_unseen_text(groups: pd.DataFrame) -> str:
         values = part.droplevel(["base", "task"])
         if {"seen", "unseen"} <= set(values.index):
             seen, unseen = values["seen"], values["unseen"]
-            relation = ("larger" if unseen > seen else "smaller") + " on unseen languages"
+            relation = ("about the same on both" if abs(unseen - seen) < 0.05 else
+                        ("larger" if unseen > seen else "smaller") + " on unseen languages")
             parts.append(f"{task} ({base}): multi-way minus bilingual is {seen:+.1f} on seen and {unseen:+.1f} on "
                          f"unseen languages, {relation}")
     return ("; ".join(parts) + ".") if parts else "No task has both a seen and an unseen group in this run."
@@ -97,25 +97,45 @@ def ablation_text(ablations: pd.DataFrame) -> str:
     return ("; ".join(parts) + ".") if parts else "No ablation was scored."
 
 
+def _size_signs(rows: pd.DataFrame) -> list[str]:
+    """Per corpus size (smallest first): '+' or '−' where the gain's interval excludes zero, '0' where it holds
+    zero; the gain's own sign where the size has no interval (one seed)."""
+    rows = rows.sort_values("fraction")
+    low = rows["ci low"] if "ci low" in rows else pd.Series(float("nan"), index=rows.index)
+    high = rows["ci high"] if "ci high" in rows else pd.Series(float("nan"), index=rows.index)
+    return [("+" if lo > 0 else "−" if hi < 0 else "0") if pd.notna(lo) and pd.notna(hi) else ("+" if g > 0 else "−")
+            for g, lo, hi in zip(rows["gain %"], low, high)]
+
+
+def _size_change(signs: list[str]) -> str:
+    """'sign' when the gain is significant both ways across sizes, 'verdict' when only whether it differs from
+    zero changes, '' when every size agrees."""
+    if len(set(signs) - {"0"}) > 1:
+        return "sign"
+    return "verdict" if len(set(signs)) > 1 else ""
+
+
 def scaling_text(scaling: pd.DataFrame) -> str:
     """From :func:`results.scaling_gains`: does the verdict depend on corpus size, and which method moves?"""
     if scaling.empty:
         return "The profile runs no scaling study, so the question is not asked."
-    parts = []
+    parts, changed, steady = [], [], []
     for (base, task_type), rows in scaling.groupby(["base", "task type"], sort=False):
         rows = rows.sort_values("fraction")
-        signs = [("+" if low > 0 else "−" if high < 0 else "0") if pd.notna(low) else ("+" if g > 0 else "−")
-                 for g, low, high in zip(rows["gain %"], rows["ci low"], rows["ci high"])]
-        flips = len(set(signs) - {"0"}) > 1 or len(set(signs)) > 1
+        change = _size_change(_size_signs(rows))
+        (changed if change else steady).append(f"{task_type} ({base})")
         moved_bi = rows["bilingual"].iloc[-1] - rows["bilingual"].iloc[0]
         moved_mw = rows["multi-way"].iloc[-1] - rows["multi-way"].iloc[0]
         mover = "bilingual" if abs(moved_bi) > abs(moved_mw) else "multi-way"
         gains = ", ".join(f"{f:g}: {_gain(r)}" for f, (_, r) in zip(rows["fraction"], rows.iterrows()))
-        parts.append(f"{task_type} ({base}): {gains}; "
-                     + ("the verdict depends on corpus size" if flips else "the sign holds at every size")
-                     + f", and {mover} moves more from the smallest to the full corpus "
-                     f"(bilingual {moved_bi:+.1f}, multi-way {moved_mw:+.1f} points)")
-    return "Yes, where the sign changes. " + "; ".join(parts) + "."
+        said = {"sign": "the sign changes with corpus size",
+                "verdict": "the verdict depends on corpus size (the interval reaches zero at some sizes)",
+                "": "the sign holds at every size"}[change]
+        parts.append(f"{task_type} ({base}): {gains}; {said}, and {mover} moves more from the smallest to the "
+                     f"full corpus (bilingual {moved_bi:+.1f}, multi-way {moved_mw:+.1f} points)")
+    lead = (f"Yes for {', '.join(changed)}" + (f"; no for {', '.join(steady)}. " if steady else ". ")
+            if changed else "No: every task type keeps its verdict at every corpus size tried. ")
+    return lead + "; ".join(parts) + "."
 
 
 def sensitivity_text(table: pd.DataFrame) -> str:
@@ -155,10 +175,14 @@ def findings(claims: pd.DataFrame, scaling: pd.DataFrame) -> str:
                       "no reading shows a gain")
         size = ""
         part = scaling[scaling["task type"] == task_type] if not scaling.empty else scaling
+        if len(part) and "base" in part:  # the headline model's sizes, not the depth study's encoders
+            part = part[part["base"].isin(set(rows["model"]))]
         if len(part):
-            signs = np.sign(part.sort_values("fraction")["gain %"].to_numpy())
-            size = (" Its sign changes with corpus size (scaling study), so a larger or smaller corpus could "
-                    "reverse it." if len(set(signs)) > 1 else " Its sign is the same at every corpus size tried.")
+            size = {"sign": " Its sign changes with corpus size (scaling study), so a larger or smaller corpus "
+                            "could reverse it.",
+                    "verdict": " Whether it differs from zero changes with corpus size (scaling study); its sign "
+                               "does not.",
+                    "": " Its sign is the same at every corpus size tried."}[_size_change(_size_signs(part))]
         lines.append(f"- **{task_type}** ({said}): {verdicts}; {holds_text}.{size}")
     lines.append("- What would change these answers: intervals that still hold zero need more seeds (each also "
                  "redraws the corpus); a reading whose verdict differs from the paper's says the gain is bought "

@@ -40,8 +40,22 @@ def test_scaling_text_answers_whether_size_changes_the_verdict_and_who_moves():
     steady = flipping.assign(**{"gain %": [3.0, 8.0], "ci low": [1.0, 6.0], "ci high": [5.0, 10.0],
                                 "bilingual": [60.0, 61.0], "multi-way": [61.8, 66.0]})
     a, b = interpretation.scaling_text(flipping), interpretation.scaling_text(steady)
-    assert "the verdict depends on corpus size" in a and "bilingual moves more" in a and "0.111: -4.2% [-4.3, -4.2]" in a
+    assert "the sign changes with corpus size" in a and "bilingual moves more" in a and "0.111: -4.2% [-4.3, -4.2]" in a
     assert "the sign holds at every size" in b and "multi-way moves more" in b
+    assert a.startswith("Yes for Classification (m).") and b.startswith("No: every task type keeps its verdict")
+    # an interval that reaches zero at one size changes the verdict, not the sign
+    zero = flipping.assign(**{"ci low": [-4.3, -1.0], "ci high": [-4.2, 10.0]})
+    assert "the verdict depends on corpus size (the interval reaches zero" in interpretation.scaling_text(zero)
+
+
+def test_findings_judge_corpus_size_on_the_headline_model_only():
+    # Given a headline whose gain is positive at every size and a depth encoder whose gain is negative
+    scaling = pd.DataFrame({"task type": ["BitextMining"] * 3, "base": ["m", "m", "m-l2"],
+                            "fraction": [0.333, 1.0, 0.333], "gain %": [5.0, 20.0, -7.0]})
+    claims = results.claims_table(_three_readings([0.7, 0.75, 0.72]))
+    assert "m" in set(claims["model"])
+    # Then the depth encoder's sign does not make the headline's verdict depend on size
+    assert "Its sign is the same at every corpus size tried" in interpretation.findings(claims, scaling)
 
 
 def test_ablation_and_sensitivity_texts_follow_the_numbers():
@@ -63,6 +77,7 @@ def test_seen_unseen_and_seed_texts_follow_the_numbers():
                                                           names=["base", "task", "group"]))
     assert "larger on unseen languages" in interpretation.seen_unseen_text(groups)
     assert "smaller on unseen" in interpretation.seen_unseen_text(groups.assign(multiway=[70.0, 51.0]))
+    assert "about the same on both" in interpretation.seen_unseen_text(groups.assign(multiway=[62.0, 52.0]))
     scores = _scores([0.6, 0.66, 0.63], [0.5, 0.55, 0.52])
     text = interpretation.seed_text(results.seed_table(scores), results.relative_gains(scores))
     assert "larger than twice the larger seed sd" in text
