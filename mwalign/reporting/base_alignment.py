@@ -15,6 +15,7 @@ import pandas as pd
 from mwalign.config import RunConfig
 from mwalign.evaluation.base_alignment import PUBLISHED_SOURCE, PUBLISHED_STS17, STS17_SUBSETS, closest_to_paper
 from mwalign.evaluation.harness import choose_prompt
+from mwalign.reporting import readings
 
 FULL_DEPTH = {"me5-small": "me5-small-l12"}  # the uncut model's row in the table
 _PAIR_LABELS = {"es-en": "STS17 es-en", "en-tr": "STS17 tr-en", "en-ar": "STS17 ar-en"}
@@ -46,7 +47,29 @@ def table(frame: pd.DataFrame) -> pd.DataFrame:
          "STS17 mean": sum(levels[s] for s in pairs) / len(pairs)}
         for name, levels in PUBLISHED_STS17.items()
     ])  # fmt: skip
-    return pd.concat([measured, published], ignore_index=True).round(1)
+    return readings.attach(pd.concat([measured, published], ignore_index=True).round(1), depth_reading(frame))
+
+
+def depth_reading(frame: pd.DataFrame) -> str:
+    """What :func:`table` shows: how the cuts' untrained alignment moves with depth, and what the prompt does."""
+    cuts = frame[frame["layers"].notna()]
+    plain = cuts[cuts["prompt"] == ""].sort_values("layers")
+    parts = []
+    for column, name in (("tatoeba_accuracy", "Tatoeba accuracy"), ("sts17_mean", "the STS17 mean")):
+        values = plain.set_index("layers")[column].dropna()
+        if len(values) < 2:
+            continue
+        low = values.idxmin()
+        dip = (f", through a low of {values[low]:.1f} at L = {low}: not monotone in depth"
+               if low not in (values.index[0], values.index[-1]) else "")
+        parts.append(f"{name} goes from {values.iloc[0]:.1f} at L = {values.index[0]} to {values.iloc[-1]:.1f} "
+                     f"at L = {values.index[-1]}{dip}")
+    gaps = (cuts[cuts["prompt"] != ""].set_index("layers")["sts17_mean"]
+            - plain.set_index("layers")["sts17_mean"]).dropna()
+    if len(gaps):
+        parts.append(f"the `query: ` prompt changes the STS17 mean by {gaps.mean():+.1f} on average over the cuts")
+    lead = "Untrained, without a prompt, " if parts else ""
+    return lead + readings.join(parts, "No two cuts of mE5 were measured.")
 
 
 def chosen_layers(frame: pd.DataFrame, prompt: str = "", max_layers: int | None = None) -> int:

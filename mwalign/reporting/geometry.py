@@ -18,6 +18,7 @@ import pandas as pd
 from mwalign import atomic, languages, models
 from mwalign.corpus.backends.reference import ntrex_file, ntrex_lines
 from mwalign.devices import autocast, autocast_dtype
+from mwalign.reporting import readings
 
 FIRST_LINE = 1000  # a block of NTREX lines away from the ones chapter 01 translates
 
@@ -140,7 +141,23 @@ def summary_table(geometry: Geometry) -> pd.DataFrame:
                      "mean cross-lingual retrieval": round(off_diagonal * 100, 1),
                      "language probe accuracy": round(geometry.probe[label] * 100, 1),
                      "probe chance": round(100 / len(geometry.languages), 1)})
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    return readings.attach(table, _summary_reading(table))
+
+
+def _summary_reading(table: pd.DataFrame) -> str:
+    """What :func:`summary_table` shows: each method's mean retrieval and probe accuracy (over its models)."""
+    if table.empty:
+        return "No model was studied."
+    means = table.groupby("method", sort=False)[["mean cross-lingual retrieval", "language probe accuracy"]].mean()
+    said = "; ".join(f"{m}: retrieval {r['mean cross-lingual retrieval']:.1f}, probe {r['language probe accuracy']:.1f}"
+                     for m, r in means.iterrows())
+    chance = table["probe chance"].iloc[0]
+    probe = means["language probe accuracy"]
+    return (f"Mean over each method's models, {said}. The probe is at {probe.min():.1f} or more against a chance "
+            f"of {chance:.1f}: " + ("every model's sentences still carry their language, trained or not."
+                                    if probe.min() > 2 * chance else
+                                    "some model's sentences no longer carry their language well."))
 
 
 def _mean_cells(matrix: np.ndarray, langs: list[str], keep) -> float:
@@ -209,4 +226,11 @@ def plot(geometry: Geometry):
         ax.set_title(geometry.labels[label])
     fig.suptitle("Retrieval accuracy (%) between languages, NTREX-128")
     fig.tight_layout()
-    return fig
+    weakest = []
+    for label in labels:
+        matrix = geometry.retrieval[label].astype(float)
+        off = matrix.where(~np.eye(len(matrix), dtype=bool)).stack()
+        (source, target), value = off.idxmin(), off.min()
+        weakest.append(f"{label}: {source} → {target} ({value * 100:.0f})")
+    return readings.attach_figure(fig, "The weakest direction of each heatmap (row language's sentences "
+                                       "retrieving the column's): " + readings.join(weakest, ""))

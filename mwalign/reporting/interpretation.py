@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from mwalign.reporting.results import BEYOND_PAPER, BUDGET_LABELS, PAPER_CLAIMS
+from mwalign.reporting.score_readings import seen_unseen_reading as seen_unseen_text  # chapter 05's name for it
 
 _GOOD = {"consistent with the claim", "larger than claimed", "improves"}
 
@@ -37,23 +38,6 @@ def claims_text(claims: pd.DataFrame) -> str:
     missing = claims[claims["verdict"] == "not evaluated"]["task type"].tolist()
     tail = f" Not evaluated here: {', '.join(missing)}." if missing else ""
     return ("The paper's reading is the same number of positive pairs. " + " ".join(parts) + tail)
-
-
-def seen_unseen_text(groups: pd.DataFrame) -> str:
-    """From :func:`results.group_means`: whether multi-way's lead over bilingual differs for unseen languages."""
-    if not {"multiway", "bilingual"} <= set(groups.columns):
-        return "Both methods are needed to compare seen with unseen languages."
-    gap = (groups["multiway"] - groups["bilingual"]).dropna()
-    parts = []
-    for (base, task), part in gap.groupby(level=["base", "task"]):
-        values = part.droplevel(["base", "task"])
-        if {"seen", "unseen"} <= set(values.index):
-            seen, unseen = values["seen"], values["unseen"]
-            relation = ("about the same on both" if abs(unseen - seen) < 0.05 else
-                        ("larger" if unseen > seen else "smaller") + " on unseen languages")
-            parts.append(f"{task} ({base}): multi-way minus bilingual is {seen:+.1f} on seen and {unseen:+.1f} on "
-                         f"unseen languages, {relation}")
-    return ("; ".join(parts) + ".") if parts else "No task has both a seen and an unseen group in this run."
 
 
 def seed_text(seeds: pd.DataFrame, gains: pd.DataFrame) -> str:

@@ -18,6 +18,7 @@ import pandas as pd
 
 from mwalign.archive import training_records
 from mwalign.artifacts import json_or_none
+from mwalign.reporting import readings
 from mwalign.training.stage import CHECKPOINT_SEPARATOR, CONTINUED
 
 BUDGETS = ("pairs", "steps", "sentences")
@@ -92,17 +93,37 @@ def cost_readings(curves: pd.DataFrame) -> pd.DataFrame:
 
 def matched_costs(curves: pd.DataFrame) -> pd.DataFrame:
     """Per seed and budget: the steps and sentences behind each side of the comparison (what "equal" meant)."""
-    readings = cost_readings(curves)
-    if readings.empty:
+    compared = cost_readings(curves)
+    if compared.empty:
         return pd.DataFrame()
-    per_model = readings.drop_duplicates(["budget", "seed", "method"])
+    per_model = compared.drop_duplicates(["budget", "seed", "method"])
     table = per_model.pivot_table(index=["budget", "seed"], columns="method", values=["step", "sentences"],
                                   aggfunc="first")
     table.columns = [f"{method} {what}" for what, method in table.columns]
     order = [c for c in ("multiway step", "bilingual step", "multiway sentences", "bilingual sentences")
              if c in table.columns]
     budgets = [b for b in BUDGETS if b in table.index.get_level_values("budget")]
-    return table[order].reindex(budgets, level="budget").astype("Int64")
+    table = table[order].reindex(budgets, level="budget").astype("Int64")
+    table.index = table.index.set_levels(table.index.levels[1].astype(int), level="seed")  # a seed, not "0.0"
+    return readings.attach(table, matched_reading(table))
+
+
+def matched_reading(table: pd.DataFrame) -> str:
+    """What :func:`matched_costs` shows: under each budget, bilingual's steps and sentences against multi-way's
+    (median ratio over seeds)."""
+    needed = {"multiway step", "bilingual step", "multiway sentences", "bilingual sentences"}
+    if not needed <= set(table.columns):
+        return "Steps and sentences were not recorded for both methods."
+    parts = []
+    for budget, rows in table.groupby(level="budget", sort=False):
+        rows = rows.astype(float)
+        steps = (rows["bilingual step"] / rows["multiway step"]).median()
+        sentences = (rows["bilingual sentences"] / rows["multiway sentences"]).median()
+        parts.append(f"at the same {budget}, bilingual has {steps:.2f}x multi-way's steps and {sentences:.2f}x its "
+                     f"sentences ({len(rows)} seed{'s' if len(rows) > 1 else ''})")
+    return (readings.join(parts, "").capitalize() + " Each reading holds its own cost equal (the pairs reading "
+            "holds the positive pairs, which this table does not show); the ratios away from 1.00 are what it "
+            "leaves unequal.")
 
 
 def curve_points(curves: pd.DataFrame, untrained: pd.DataFrame | None = None) -> pd.DataFrame:

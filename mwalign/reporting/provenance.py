@@ -14,6 +14,7 @@ import yaml
 
 from mwalign.config import REPO_ROOT, RUN_OUTPUTS, RunConfig, run_dir_for
 from mwalign.devices import cpu_capability
+from mwalign.reporting import readings
 from mwalign.versioning import package_versions as _package_versions
 
 
@@ -101,7 +102,8 @@ def _flat_overrides(overrides: dict[str, Any], prefix: str = "") -> list[tuple[s
 @dataclass
 class Captions:
     """A chapter's caption maker: ``caption = Captions(cfg, run, stage="results", overrides=overrides)``,
-    then ``caption(dtype=...)`` under every table and figure gives provenance plus the regenerating command."""
+    then ``caption(dtype=...)`` under every table and figure gives provenance plus the regenerating command,
+    after the reading of the figure drawn just before it (:mod:`mwalign.reporting.readings`), if it has one."""
 
     cfg: RunConfig
     run_dir: Path
@@ -115,4 +117,5 @@ class Captions:
     def __call__(self, *, dtype: str | None = None):
         from IPython.display import Markdown
 
-        return Markdown(self.text(dtype=dtype))
+        reading = readings.take_figure_reading()
+        return Markdown((f"{reading}\n\n" if reading else "") + self.text(dtype=dtype))

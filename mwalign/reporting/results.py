@@ -16,6 +16,7 @@ from scipy import stats
 
 from mwalign.config import RunConfig
 from mwalign.evaluation.scores import summarize_seeds
+from mwalign.reporting import readings, score_readings
 from mwalign.reporting.tables import NOT_APPLICABLE, readable
 from mwalign.training.stage import SCALING_INFIX, SENSITIVITY_PREFIX, is_curve_method  # side studies, not ablations
 
@@ -105,7 +106,7 @@ def task_type_table(scores: pd.DataFrame) -> pd.DataFrame:
     cells = summary["mean"].map("{:.1f}".format) + summary["std"].map(lambda sd: "" if np.isnan(sd) else f" ± {sd:.1f}")
     table = cells.unstack("task_type")
     order = _method_order(table.index.get_level_values("method"))
-    return table.reindex(order, level="method")
+    return readings.attach(table.reindex(order, level="method"), score_readings.task_type_reading(summary))
 
 
 def per_language_table(scores: pd.DataFrame, task: str) -> pd.DataFrame:
@@ -115,7 +116,8 @@ def per_language_table(scores: pd.DataFrame, task: str) -> pd.DataFrame:
     order = _method_order(table.columns.get_level_values("method"))
     columns = [c for base in sorted(set(table.columns.get_level_values("base"))) for m in order
                if (c := (base, m)) in table.columns]
-    return (table[columns] * 100).round(1)
+    table = (table[columns] * 100).round(1)
+    return readings.attach(table, score_readings.per_language_reading(table))
 
 
 def relative_gains(scores: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
@@ -132,7 +134,8 @@ def relative_gains(scores: pd.DataFrame, confidence: float = 0.95) -> pd.DataFra
                                                              confidence)]
     columns = ["role", "base", "task type", "budget", "seeds", "bilingual", "multi-way", "gain %", "ci low",
                "ci high"]
-    return pd.DataFrame(rows, columns=columns).round(2)
+    table = pd.DataFrame(rows, columns=columns).round(2)
+    return readings.attach(table, score_readings.gains_reading(table))
 
 
 def released_gains(scores: pd.DataFrame, role: str = "me5", confidence: float = 0.95) -> pd.DataFrame:
@@ -341,7 +344,8 @@ def group_means(scores: pd.DataFrame) -> pd.DataFrame:
     """Mean score per (base, method, task, group) over subsets and seeds (×100)."""
     scores = scores[~scores["method"].map(_is_scaling)]
     table = scores.groupby(["base", "task", "group", "method"])["score"].mean().mul(100).round(1).unstack("method")
-    return table[_method_order(table.columns)]
+    table = table[_method_order(table.columns)]
+    return readings.attach(table, score_readings.seen_unseen_reading(table))
 
 
 def plot_per_language(scores: pd.DataFrame, task: str):
@@ -359,7 +363,9 @@ def plot_per_language(scores: pd.DataFrame, task: str):
         ax.set_xlabel("")
         ax.tick_params(axis="x", rotation=60)
     fig.tight_layout()
-    return fig
+    per_seed = data.groupby(["base", "subset", "method", "seed"], observed=True, dropna=False)["score"].mean() * 100
+    stats = per_seed.groupby(level=["base", "subset", "method"], observed=True).agg(["mean", "std"])
+    return readings.attach_figure(fig, score_readings.separated_subsets(stats))
 
 
 def plot_seen_unseen(scores: pd.DataFrame):
@@ -374,7 +380,8 @@ def plot_seen_unseen(scores: pd.DataFrame):
     grid.set_axis_labels("", "main score")
     grid.set_titles("{row_name} languages, {col_name}")
     grid.figure.suptitle("Seen vs unseen languages, per task type", y=1.02)
-    return grid.figure
+    bars = data.groupby(["base", "group", "task_type", "method"], observed=True)["score"].mean().unstack("method")
+    return readings.attach_figure(grid.figure, score_readings.panel_counts(bars))
 
 
 def seed_table(scores: pd.DataFrame) -> pd.DataFrame:

@@ -3,7 +3,9 @@
 Integers print as integers (``402``, not ``402.0``), other numbers with a fixed number of decimals, and a
 cell with no value (a model not scored on a task type, an untrained base model's steps) as
 :data:`NOT_APPLICABLE`, explained by the table's note. No ``NaN`` reaches a reader, and neither does pandas'
-default row index (0, 1, 2, ...): a table whose rows are only numbered is shown without its index.
+default row index (0, 1, 2, ...): a table whose rows are only numbered is shown without its index. Under the
+table comes its reading, what its numbers say (:mod:`mwalign.reporting.readings`), when the function that built
+it attached one.
 """
 
 from __future__ import annotations
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 from pandas.io.formats.style import Styler
+
+from mwalign.reporting import readings
 
 NOT_APPLICABLE = "—"
 
@@ -46,11 +50,13 @@ def readable(table: pd.DataFrame, *, decimals: int = 1) -> pd.DataFrame:
 
 @dataclass(frozen=True)
 class ReadingTable:
-    """A formatted table: its text cells and the note that explains the marker (empty if no cell holds it)."""
+    """A formatted table: its text cells, the note that explains the marker (empty if no cell holds it) and the
+    reading printed under it (empty if none)."""
 
     cells: pd.DataFrame
     note: str = ""
     show_index: bool = True
+    reading: str = ""
 
     def _repr_html_(self) -> str:
         uuid = hashlib.sha256(self.cells.to_csv().encode()).hexdigest()[:8]  # stable ids: a rerun leaves no diff
@@ -58,10 +64,12 @@ class ReadingTable:
         styler = styler.set_table_attributes('class="dataframe"')
         if not self.show_index:
             styler = styler.hide(axis="index")
-        return (styler.set_caption(html.escape(self.note)) if self.note else styler).to_html()
+        shown = (styler.set_caption(html.escape(self.note)) if self.note else styler).to_html()
+        return shown + (f'<p class="mwalign-reading">{html.escape(self.reading)}</p>' if self.reading else "")
 
     def __repr__(self) -> str:
-        return self.cells.to_string(index=self.show_index) + (f"\n\n{self.note}" if self.note else "")
+        return (self.cells.to_string(index=self.show_index) + (f"\n\n{self.note}" if self.note else "")
+                + (f"\n\n{self.reading}" if self.reading else ""))
 
 
 def numbers_rows_only(index: pd.Index) -> bool:
@@ -71,8 +79,9 @@ def numbers_rows_only(index: pd.Index) -> bool:
 
 
 def for_reading(table: pd.DataFrame, *, decimals: int = 1, note: str = "") -> ReadingTable:
-    """The table as the book shows it; ``note`` explains the marker and is kept only when a cell holds it."""
+    """The table as the book shows it; ``note`` explains the marker and is kept only when a cell holds it; the
+    reading attached to ``table`` (:func:`mwalign.reporting.readings.attach`) follows it."""
     cells = readable(table, decimals=decimals)
     shows_marker = bool((cells == NOT_APPLICABLE).to_numpy().any())
     return ReadingTable(cells, f"{NOT_APPLICABLE} {note}" if note and shows_marker else "",
-                        show_index=not numbers_rows_only(table.index))
+                        show_index=not numbers_rows_only(table.index), reading=readings.reading_of(table))

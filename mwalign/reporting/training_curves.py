@@ -8,10 +8,11 @@ from pathlib import Path
 import pandas as pd
 
 from mwalign.artifacts import json_or_none
+from mwalign.reporting import readings
 from mwalign.training.stage import is_curve_method
 
 TRAINING_FIELDS = {"rows": "rows", "pairs": "positive pairs", "epochs_run": "epochs run", "steps": "steps",
-                   "best_step": "best step", "best_dev_metric": "best dev metric", "stop_reason": "stop reason"}
+                   "best_step": "best step", "best_dev_metric": "best dev metric ×100", "stop_reason": "stop reason"}
 DEV_CURVE_FIELDS = ("dev_se", "dev_vs_best", "dev_vs_best_se")  # the record's per-evaluation SEs (paired too)
 INTEGER_COLUMNS = ("seed", "rows", "positive pairs", "steps", "best step")
 NOT_TRAINED_NOTE = ("not applicable: the base model is not trained (no seed, rows or steps); a model whose run "
@@ -29,9 +30,38 @@ def models_table(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
         record = json.loads(record_path.read_text()) if record_path.is_file() else {}
         row = {k: entry[k] for k in ("label", "method", "seed", "dtype")}
         row.update({label: record.get(key) for key, label in TRAINING_FIELDS.items()})
+        if row["best dev metric ×100"] is not None:  # a fraction near 1 would print as "1.0" for every run
+            row["best dev metric ×100"] *= 100
         rows.append(row)
     table = pd.DataFrame(rows).set_index("label")
-    return table.astype({c: "Int64" for c in INTEGER_COLUMNS})  # the base model's gaps keep counts whole
+    table = table.astype({c: "Int64" for c in INTEGER_COLUMNS})  # the base model's gaps keep counts whole
+    return readings.attach(table, models_reading(table))
+
+
+def _spread(values: pd.Series, fmt: str = ",") -> str:
+    """'72' when every run has the value, '9 to 423' when they differ."""
+    low, high = values.min(), values.max()
+    return f"{low:{fmt}}" if low == high else f"{low:{fmt}} to {high:{fmt}}"
+
+
+def models_reading(table: pd.DataFrame) -> str:
+    """What :func:`models_table` shows: per method, the rows, pairs and steps its runs had, and the step ratio
+    that the equal pair budget leaves between bilingual and multi-way training."""
+    trained = table[table["method"] != "base"].dropna(subset=["steps"])
+    if trained.empty:
+        return "No model of this role was trained in this run."
+    parts = []
+    for method, runs in trained.groupby("method", sort=False):
+        parts.append(f"{method}: {len(runs)} run{'s' if len(runs) > 1 else ''} of {_spread(runs['rows'])} rows "
+                     f"({_spread(runs['positive pairs'])} positive pairs) and {_spread(runs['steps'])} steps")
+    text = "Per method, " + "; ".join(parts) + "."
+    steps = trained.groupby("method")["steps"].median()
+    if {"multiway", "bilingual"} <= set(steps.index) and steps["multiway"] > 0:
+        ratio = steps["bilingual"] / steps["multiway"]
+        text += (f" At the same pair budget the bilingual runs take {ratio:.1f}x the optimiser steps of the "
+                 "multi-way ones" + (": the pairs reading compares unequal training, which the steps and sentences "
+                                     "readings of the Results chapter control for." if ratio > 1.5 else "."))
+    return text
 
 
 def load_data(run_dir: Path) -> pd.DataFrame:
@@ -57,7 +87,7 @@ def stops(run_dir: Path, role: str = "unaligned") -> pd.DataFrame:
     """Per trained model of a role: its best step with the dev metric there, and its stop step and reason."""
     table = models_table(run_dir, role)
     table = table[table["method"] != "base"]
-    table = table.assign(**{"best dev metric ×100": table["best dev metric"].astype(float) * 100})
+    table = table.assign(**{"best dev metric ×100": table["best dev metric ×100"].astype(float)})
     return table[["method", "seed", "best step", "best dev metric ×100", "steps", "stop reason"]]
 
 
@@ -149,7 +179,28 @@ def temperature_table(run_dir: Path) -> pd.DataFrame:
     record = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
     rows = [{"base": base, **{f"dev ×100 at τ = {t:g}": acc * 100 for t, acc in zip(r["grid"], r["dev_metric"])},
              "chosen τ": f"{r['chosen']:g}", "grid steps": r["steps"]} for base, r in record.items()]
-    return pd.DataFrame(rows).set_index("base") if rows else pd.DataFrame()
+    if not rows:
+        return pd.DataFrame()
+    return readings.attach(pd.DataFrame(rows).set_index("base"), temperature_reading(record))
+
+
+def temperature_reading(record: dict[str, dict]) -> str:
+    """What :func:`temperature_table` shows: the pick, its margin, and whether it sits at the grid's edge."""
+    parts = []
+    for base, r in record.items():
+        scores = dict(zip(r["grid"], r["dev_metric"]))
+        chosen = r["chosen"]
+        others = {t: v for t, v in scores.items() if t != chosen}
+        margin = (f", {(scores[chosen] - max(others.values())) * 100:.1f} points above the next value"
+                  if others else "")
+        edge = ""
+        if len(scores) > 1 and chosen in (min(scores), max(scores)):
+            side = "smallest" if chosen == min(scores) else "largest"
+            edge = (f"; it is the grid's {side} value, so a {'lower' if side == 'smallest' else 'higher'} "
+                    "temperature was not tried and could score higher still")
+        parts.append(f"{base}: τ = {chosen:g} scores {scores[chosen] * 100:.1f} on the dev metric after "
+                     f"{r['steps']} steps{margin}{edge}")
+    return readings.join(parts, "No temperature grid was run.")
 
 
 def plot(curves: pd.DataFrame, role: str, stopped: pd.DataFrame | None = None):
@@ -181,7 +232,24 @@ def plot(curves: pd.DataFrame, role: str, stopped: pd.DataFrame | None = None):
             _mark_stops(axes[0][1], dev, stopped)
         axes[0][1].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
-    return fig
+    return readings.attach_figure(fig, curves_reading(data))
+
+
+def curves_reading(data: pd.DataFrame) -> str:
+    """What :func:`plot` shows, per method (median over its runs): the loss from first to last step, and the dev
+    metric from first evaluation to best."""
+    if data.empty:
+        return "No model of this role logged a training curve."
+    parts = []
+    for method, runs in data.groupby("method", sort=False):
+        ends = runs.sort_values("step").groupby("label")["loss"].agg(["first", "last"]).median()
+        clause = f"{method}: loss {ends['first']:.2f} → {ends['last']:.2f}"
+        if "dev_metric" in runs and runs["dev_metric"].notna().any():
+            dev = runs.dropna(subset=["dev_metric"]).sort_values("step").groupby("label")["dev_metric"]
+            clause += f", dev metric {dev.first().median() * 100:.1f} → {dev.max().median() * 100:.1f} at best"
+        parts.append(clause)
+    return ("From first to last step, median over each method's runs: " + "; ".join(parts) + ". The losses of "
+            "different methods are not on one scale: a row of more sentences gives each anchor more candidates.")
 
 
 def _mark_stops(ax, dev: pd.DataFrame, stopped: pd.DataFrame) -> None:

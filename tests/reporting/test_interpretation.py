@@ -75,8 +75,9 @@ def test_seen_unseen_and_seed_texts_follow_the_numbers():
     groups = pd.DataFrame({"bilingual": [60.0, 50.0], "multiway": [62.0, 58.0]},
                           index=pd.MultiIndex.from_tuples([("m", "Tatoeba", "seen"), ("m", "Tatoeba", "unseen")],
                                                           names=["base", "task", "group"]))
-    assert "larger on unseen languages" in interpretation.seen_unseen_text(groups)
-    assert "smaller on unseen" in interpretation.seen_unseen_text(groups.assign(multiway=[70.0, 51.0]))
+    assert "more in multi-way's favour on unseen languages" in interpretation.seen_unseen_text(groups)
+    less = interpretation.seen_unseen_text(groups.assign(multiway=[70.0, 51.0]))
+    assert "less in multi-way's favour on unseen" in less
     assert "about the same on both" in interpretation.seen_unseen_text(groups.assign(multiway=[62.0, 52.0]))
     scores = _scores([0.6, 0.66, 0.63], [0.5, 0.55, 0.52])
     text = interpretation.seed_text(results.seed_table(scores), results.relative_gains(scores))
