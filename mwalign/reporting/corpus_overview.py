@@ -94,6 +94,10 @@ def counts_reading(table: pd.DataFrame, data: CorpusData) -> str:
         parts.append(f"each pool language is the X of {_range(table, 'bilingual rows', pool)} of the {n_bi:,} "
                      f"bilingual rows (an even split would give {n_bi / len(pool):,.0f} each)"
                      + (", more where more translations were kept" if follows else ""))
+        top = table.loc[pool, "bilingual rows"].nlargest(2)
+        if len(top) == 2 and len(pool) > 2:
+            parts.append(f"the two most frequent, {_name(table, top.index[0])} and {_name(table, top.index[1])}, "
+                         f"are the X of {top.sum() / n_bi:.0%} of them")
     return readings.join(parts, "")
 
 
