@@ -308,13 +308,20 @@ def record_stage_timing(run_dir: Path, work: StageWork, seconds: float, profile:
                         machine: dict | None = None) -> None:
     """Add one executed stage's wall seconds and work units to ``<run_dir>/stage_timings.json`` (atomic).
 
-    ``machine``: :func:`machine_probe` of the machine that ran it, kept once per file (the latest).
+    ``machine``: :func:`machine_probe` of the machine that ran it, kept with the stage (a file may hold stages
+    run on different machines: a reporting chapter re-rendered elsewhere) and as the file's latest. An entry from
+    before stages kept their own is given the file's machine first, the one that ran it.
     """
     path = run_dir / TIMINGS_FILE
     timings = _read_json(path) or {}
+    previous = timings.get(MACHINE_ENTRY)
+    for entry in timings.values():
+        if isinstance(entry, dict) and "seconds" in entry and "machine" not in entry and previous is not None:
+            entry["machine"] = previous
     timings[work.stage] = {**asdict(work), "seconds": round(seconds, 3), "profile": profile}
     timings[work.stage].pop("lines", None)
     if machine is not None:
+        timings[work.stage]["machine"] = machine
         timings[MACHINE_ENTRY] = machine
     atomic.write_json(path, timings, indent=2, sort_keys=True)
 
@@ -330,14 +337,19 @@ def machine_probe(device: str = "cpu") -> dict[str, Any]:
 
     A 4-layer, 384-wide BERT (the size of the cpu profile's stand-in without its vocabulary) built from a config,
     never loaded: seconds per bf16-autocast training step of 16 x 64 tokens and per encoding of 64 x 64 tokens,
-    best of three after a warm-up; plus the CPU kernels that ran (bf16 results depend on them).
+    best of three after a warm-up; plus the CPU kernels that ran (bf16 results depend on them) and whether the CPU
+    has bf16 matrix units (without them autocast runs fp32, and the run's results are fp32 results).
+
+    Across dtypes the probe is no guide: on a host without bf16 units (fp32 autocast) its step took 1.4x an
+    AVX512-BF16 host's (bf16) while the stand-in's training steps took 2.3x, measured in the two runs' training
+    logs; a plan between such machines says so. ``bench/bench_cpu_dtype.py`` compares the dtypes on one machine.
     """
     import time
 
     import torch
     from transformers import BertConfig, BertModel
 
-    from mwalign.devices import autocast, autocast_dtype, cpu_capability
+    from mwalign.devices import autocast, autocast_dtype, cpu_capability, cpu_has_bf16
 
     torch.manual_seed(0)
     config = BertConfig(vocab_size=1000, hidden_size=384, num_hidden_layers=4, num_attention_heads=12,
@@ -382,6 +394,8 @@ def machine_probe(device: str = "cpu") -> dict[str, Any]:
     threads = torch.get_num_threads()
     machine = {"probe_train_step_s": round(train_s, 4), "probe_encode_s": round(encode_s, 4), "dtype": dtype,
                "threads": threads, "cpu_kernels": cpu_capability(), "device": str(device)}
+    if torch.device(device).type == "cpu":
+        machine["bf16_units"] = cpu_has_bf16()
     if torch.device(device).type == "cpu" and used["wall"] > 0:  # the share of its threads' cores it got
         machine["probe_cpu_share"] = round(min(used["cpu"] / used["wall"] / threads, 1.0), 2)
     return machine
@@ -423,6 +437,27 @@ def probe_seconds(machine: dict | None) -> float | None:
     return float(machine["probe_train_step_s"]) + float(machine["probe_encode_s"])
 
 
+def probe_scale(here: dict, recorded: dict) -> tuple[float, str]:
+    """This machine's probe over the recording machine's, and what the plan should say of it: why it may be off (a
+    probe on shared cores; another dtype, whose cost the probe does not follow)."""
+    mine, theirs = probe_seconds(here), probe_seconds(recorded)
+    scale = mine / theirs
+    note = (f"scaled by {scale:.2f} = this machine's probe ({mine:.2f} s, "
+            f"{here.get('cpu_kernels', '?')}) / the recording machine's ({theirs:.2f} s, {recorded.get('cpu_kernels', '?')})")
+    shared = [who for who, m in (("this machine's", here), ("the recording machine's", recorded))
+              if m.get("probe_cpu_share") is not None and m["probe_cpu_share"] < SHARED_CORES_BELOW]
+    if shared:  # another process held the cores while one probe ran: its seconds are not the machine's
+        note += (f"; unreliable: {' and '.join(shared)} probe got under {SHARED_CORES_BELOW:.0%} of its "
+                 "threads' cores (another process was running)")
+    dtypes = here.get("dtype"), recorded.get("dtype")
+    if None not in dtypes and dtypes[0] != dtypes[1]:
+        note += (f"; unreliable: this machine autocasts to {dtypes[0]} where the recording machine ran {dtypes[1]} "
+                 f"(bf16 matrix units: {'yes' if here.get('bf16_units') else 'no'} here), and the probe does not "
+                 "follow what a change of dtype costs; its results will also differ from the committed book's by "
+                 "more than the cross-CPU tolerance")
+    return scale, note
+
+
 def committed_costs(cfg: RunConfig, book_root: Path | None = None) -> tuple[dict[tuple[str, str], dict], str, dict | None]:
     """Seconds per unit from the committed book for ``cfg``'s profile, where it came from, and its machine probe.
 
@@ -434,7 +469,8 @@ def committed_costs(cfg: RunConfig, book_root: Path | None = None) -> tuple[dict
     committed = root / "artifacts" / cfg.name / TIMINGS_FILE
     if committed.is_file():
         timings = _read_json(committed) or {}
-        costs = {(stage, e["cost_key"]): {"per_unit": e["seconds"] / e["units"], "profile": e.get("profile", "?")}
+        costs = {(stage, e["cost_key"]): {"per_unit": e["seconds"] / e["units"], "profile": e.get("profile", "?"),
+                                          "machine": e.get("machine") or timings.get(MACHINE_ENTRY)}
                  for stage, e in timings.items()
                  if stage != MACHINE_ENTRY and isinstance(e, dict) and e.get("units", 0) > 0 and "seconds" in e}
         return costs, f"the committed run's timings (artifacts/{cfg.name}/{TIMINGS_FILE})", timings.get(MACHINE_ENTRY)
@@ -513,7 +549,7 @@ class Estimate:
 
     costs: dict[tuple[str, str], dict]
     origin: str = "measured on this machine"
-    scale: float = 1.0  # multiplies every cost: this machine's probe seconds over the recording machine's
+    scale: float = 1.0  # multiplies a cost that has no "scale" of its own: this machine's probe over the recorder's
     note: str = ""
 
 
@@ -526,19 +562,14 @@ def estimate_costs(cfg: RunConfig, work: list[StageWork], run_dir: Path, *, book
     committed, origin, machine = committed_costs(cfg, book_root)
     if not any((item.stage, item.cost_key) in committed for item in work if (item.stage, item.cost_key) not in own):
         return Estimate(own)
-    reference = probe_seconds(machine)
-    if reference is None:
+    if probe_seconds(machine) is None:
         scale, note = 1.0, "unscaled: the recording machine left no speed probe, so this machine is taken as its equal"
     else:
         here = recorded_machine(run_dir) or probe(cfg_device(cfg))  # a probe this machine already took, if any
-        scale = probe_seconds(here) / reference
-        note = (f"scaled by {scale:.2f} = this machine's probe ({probe_seconds(here):.2f} s, {here['cpu_kernels']}) / "
-                f"the recording machine's ({reference:.2f} s, {machine.get('cpu_kernels', '?')})")
-        shared = [who for who, m in (("this machine's", here), ("the recording machine's", machine))
-                  if m.get("probe_cpu_share") is not None and m["probe_cpu_share"] < SHARED_CORES_BELOW]
-        if shared:  # another process held the cores while one probe ran: its seconds are not the machine's
-            note += (f"; unreliable: {' and '.join(shared)} probe got under {SHARED_CORES_BELOW:.0%} of its "
-                     "threads' cores (another process was running)")
+        scale, note = probe_scale(here, machine)
+        for cost in committed.values():  # a stage recorded on another machine than the file's latest
+            if probe_seconds(cost.get("machine")) is not None and cost["machine"] != machine:
+                cost["scale"] = probe_scale(here, cost["machine"])[0]
     merged = {**committed, **own}  # this machine's own measurements win where it has them
     return Estimate(merged, f"estimate from {origin}" + (" and this machine's runs" if own else ""), scale, note)
 
@@ -562,7 +593,7 @@ def format_plan(cfg: RunConfig, work: list[StageWork], estimate: Estimate | dict
         if cost is None:
             line, complete = "no measurement on this machine", False
         else:
-            per_unit = cost["per_unit"] * (1.0 if cost.get("own") else estimate.scale)
+            per_unit = cost["per_unit"] * (1.0 if cost.get("own") else cost.get("scale", estimate.scale))
             minutes = item.units * per_unit / 60
             total += minutes
             line = f"~{minutes:.1f} min ({per_unit:.3g} s per {item.unit[:-1]}, with profile {cost['profile']})"

@@ -322,3 +322,54 @@ def test_chapter_durations_are_divided_by_the_work_they_paid_for(tmp_path):
     costs, where, _ = planning.committed_costs(load_config("smoke"), book_root=book)
     assert costs == {("train", "models=tiny-xlmr"): {"per_unit": 2.0, "profile": "smoke"}}
     assert "older chapters" not in where
+
+
+def _machine(small: float, dtype: str = "bf16") -> dict:
+    return {"probe_train_step_s": small, "probe_encode_s": 0.0, "cpu_kernels": "AVX512", "dtype": dtype,
+            "probe_cpu_share": 1.0}
+
+
+def _plan_text(tmp_path, here: dict) -> str:
+    cfg = load_config("smoke")
+    work = [planning.StageWork("train", "steps", 100, "models=x"), planning.StageWork("results", "runs", 1, "r")]
+    estimate = planning.estimate_costs(cfg, work, tmp_path / "run", book_root=tmp_path / "book",
+                                       runs_root=tmp_path / "runs", probe=lambda device: here)
+    return planning.format_plan(cfg, work, estimate)
+
+
+def _record(tmp_path, stage: str, seconds: float, machine: dict, units: int = 100) -> None:
+    cost_key = "models=x" if stage == "train" else "r"
+    planning.record_stage_timing(tmp_path / "book" / "artifacts" / "smoke",
+                                 planning.StageWork(stage, "steps" if stage == "train" else "runs", units, cost_key),
+                                 seconds, "smoke", machine)
+
+
+def test_a_plan_across_dtypes_is_unreliable_and_says_the_results_will_differ(tmp_path):
+    # Given a committed run in bf16 (a CPU with bf16 matrix units)
+    _record(tmp_path, "train", 600.0, _machine(1.0))
+    # When this machine has none (autocast runs fp32), Then the plan says that the probe does not price the change
+    # of dtype and that the results will differ from the book's
+    text = _plan_text(tmp_path, {**_machine(1.0, dtype="fp32"), "bf16_units": False})
+    assert "unreliable: this machine autocasts to fp32 where the recording machine ran bf16 (bf16 matrix units: " \
+           "no here)" in text, text
+    assert "more than the cross-CPU tolerance" in text
+    assert "autocasts" not in _plan_text(tmp_path, _machine(2.0)), "the same dtype: nothing to say"
+    assert "~20.0 min" in _plan_text(tmp_path, _machine(2.0)), "a probe twice as slow doubles the minutes"
+
+
+def test_each_stage_is_scaled_by_the_machine_that_ran_it(tmp_path):
+    # Given a train stage recorded on a machine whose probe took 1 s, in a file from before stages kept their
+    # machine (only the file's latest), and then the results stage re-rendered on a machine twice as slow
+    folder = tmp_path / "book" / "artifacts" / "smoke"
+    folder.mkdir(parents=True)
+    (folder / planning.TIMINGS_FILE).write_text(json.dumps({
+        "train": {"stage": "train", "unit": "steps", "units": 100, "cost_key": "models=x", "seconds": 600.0,
+                  "profile": "smoke"}, planning.MACHINE_ENTRY: _machine(1.0)}))
+    _record(tmp_path, "results", 60.0, _machine(2.0), units=1)
+    timings = json.loads((folder / planning.TIMINGS_FILE).read_text())
+    # Then the train entry keeps the machine that ran it, and the file's latest is the re-rendering one
+    assert timings["train"]["machine"]["probe_train_step_s"] == 1.0
+    assert timings[planning.MACHINE_ENTRY]["probe_train_step_s"] == 2.0
+    # And on a machine like the first, train is unscaled and results halved
+    text = _plan_text(tmp_path, _machine(1.0))
+    assert "train: 100 steps [models=x]: ~10.0 min" in text and "results: 1 runs [r]: ~0.5 min" in text, text

@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from mwalign.artifacts import json_or_none
 from mwalign.config import REPO_ROOT, RUN_OUTPUTS, RunConfig, run_dir_for
 from mwalign.devices import cpu_capability
 from mwalign.reporting import readings
@@ -54,8 +55,38 @@ def exclusion_missing(run_dir: Path) -> bool:
     return json.loads(manifest.read_text()).get("exclusion", {}).get("evaluation_sets") == "missing"
 
 
-def provenance(cfg: RunConfig, run_dir: Path, *, dtype: str | None = None) -> str:
-    """One Markdown line: profile, parameter hash, corpus hash, commit, versions, dtype and the CPU kernels."""
+TRAINED_BY = {"train": "unaligned", "me5": "me5"}  # a training chapter's models, by the role index.json gives them
+SCORED_BY = ("evaluate", "results", "intro")  # chapters whose numbers come from results/scores.parquet
+
+
+def dtype_that_ran(cfg: RunConfig, run_dir: Path, requested: str, stage: str | None = None) -> str:
+    """The dtype behind a chapter's numbers, where the run recorded it: the trained models' (``models/index.json``)
+    for a training chapter, the scores' (``results/scores.parquet``) for an evaluation one; else what autocast
+    picks here for ``requested`` (a CPU without bf16 matrix units runs fp32). Asked for another, it says so."""
+    from mwalign.devices import autocast_dtype, resolve_device
+
+    ran: set[str] = set()
+    index = json_or_none(Path(run_dir) / "models" / "index.json")
+    if stage in TRAINED_BY and isinstance(index, list):
+        ran = {e["dtype"] for e in index if e.get("role") == TRAINED_BY[stage] and e.get("method") != "base"
+               and e.get("dtype")}
+    scores = Path(run_dir) / "results" / "scores.parquet"
+    if stage in SCORED_BY and scores.is_file():
+        import pyarrow.parquet as pq
+
+        ran = {str(d) for d in pq.read_table(scores, columns=["dtype"]).column("dtype").to_pylist() if d}
+    if not ran:
+        ran = {autocast_dtype(resolve_device(cfg.device), requested)}
+    shown = ", ".join(sorted(ran))
+    if ran == {requested}:
+        return shown
+    why = "; without bf16 matrix units autocast runs fp32" if ran == {"fp32"} and requested == "bf16" else ""
+    return f"{shown} (asked: {requested}{why})"
+
+
+def provenance(cfg: RunConfig, run_dir: Path, *, dtype: str | None = None, stage: str | None = None) -> str:
+    """One Markdown line: profile, parameter hash, corpus hash, commit, versions, the dtype that ran and the CPU
+    kernels."""
     params = cfg.section_hash("corpus", "training", "me5", "evaluation")
     parts = [
         f"profile `{cfg.name}`",
@@ -66,7 +97,7 @@ def provenance(cfg: RunConfig, run_dir: Path, *, dtype: str | None = None) -> st
         package_versions(),
     ]
     if dtype:
-        parts.append(f"dtype {dtype}")
+        parts.append(f"dtype {dtype_that_ran(cfg, run_dir, dtype, stage)}")
     parts.append(f"CPU kernels {cpu_capability()}")  # bf16 results move in their last bits between CPU families
     return "*Provenance:* " + "; ".join(parts) + "."
 
@@ -112,7 +143,7 @@ class Captions:
 
     def text(self, *, dtype: str | None = None) -> str:
         command = regenerate_command(self.cfg, self.run_dir, self.stage, self.overrides)
-        return f"{provenance(self.cfg, self.run_dir, dtype=dtype)} *Regenerate:* `{command}`"
+        return f"{provenance(self.cfg, self.run_dir, dtype=dtype, stage=self.stage)} *Regenerate:* `{command}`"
 
     def __call__(self, *, dtype: str | None = None):
         from IPython.display import Markdown

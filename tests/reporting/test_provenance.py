@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 from mwalign.config import REPO_ROOT, load_config, run_dir_for
+from mwalign.devices import autocast_dtype
 from mwalign.reporting import provenance
 
 
@@ -12,9 +15,11 @@ def test_caption_carries_provenance_and_the_regenerating_command(tmp_path):
     cfg = load_config("smoke", overrides)
     caption = provenance.Captions(cfg, tmp_path / "my run", stage="train", overrides=overrides)
     text = caption.text(dtype="bf16")
-    # Then it lists profile, parameter hash, corpus hash, commit, versions and dtype
+    # Then it lists profile, parameter hash, corpus hash, commit, versions and the dtype that runs here (no model
+    # recorded one: fp32 on a CPU without bf16 matrix units)
+    here = autocast_dtype("cpu", "bf16")
     for part in ("profile `smoke`", f"parameters `{cfg.section_hash('corpus', 'training', 'me5', 'evaluation')}`",
-                 "corpus `none`", "commit `", "torch ", "mteb ", "dtype bf16", "CPU kernels "):
+                 "corpus `none`", "commit `", "torch ", "mteb ", f"dtype {here}", "CPU kernels "):
         assert part in text, part
     # And the command reruns exactly this stage with the same parameters, pasteable into a shell
     assert text.endswith(
@@ -59,3 +64,21 @@ def test_commit_is_dirty_for_code_changes_but_not_for_the_runs_own_outputs(tmp_p
     # And a change to code marks it dirty
     (tmp_path / "code.py").write_text("x = 2\n")
     assert provenance.git_commit.__wrapped__(tmp_path) == clean + "+dirty"
+
+
+def test_the_caption_gives_the_dtype_that_ran_not_the_one_asked_for(tmp_path):
+    import pandas as pd
+
+    # Given a run whose models trained in fp32 (a CPU without bf16 units) though the profile asks for bf16,
+    # and whose scores were computed in bf16
+    (tmp_path / "models").mkdir()
+    (tmp_path / "models" / "index.json").write_text(json.dumps([
+        {"label": "m-base", "role": "unaligned", "method": "base", "dtype": "bf16"},
+        {"label": "m-multiway-s0", "role": "unaligned", "method": "multiway", "dtype": "fp32"}]))
+    (tmp_path / "results").mkdir()
+    pd.DataFrame({"score": [0.5], "dtype": ["bf16"]}).to_parquet(tmp_path / "results" / "scores.parquet")
+    cfg = load_config("smoke")
+    # Then the training chapter's caption names fp32 and what was asked, the evaluation chapter's bf16
+    train = provenance.Captions(cfg, tmp_path, stage="train").text(dtype="bf16")
+    assert "dtype fp32 (asked: bf16; without bf16 matrix units autocast runs fp32)" in train, train
+    assert "dtype bf16;" in provenance.Captions(cfg, tmp_path, stage="results").text(dtype="bf16")
