@@ -60,7 +60,7 @@ def load_data(run_dir: Path, langs: list[str], *, role: str = "unaligned", n_sen
            "models": {e["label"]: models.fingerprint(run_dir / e["path"]) if present else None for e in chosen}}
     cached = _read_cache(run_dir / CACHE)
     if cached and _key_holds(cached["key"], key):
-        return _from_json(cached)
+        return _from_json(cached, order=list(key["models"]))
     texts = {lang: list(ntrex_lines(lang)[FIRST_LINE:FIRST_LINE + n_sentences]) for lang in langs}
     retrieval, probe = {}, {}
     for entry in chosen:
@@ -85,9 +85,11 @@ def _read_cache(path: Path) -> dict | None:
 
 
 def _key_holds(recorded: dict, wanted: dict) -> bool:
-    """Same settings and models; fingerprints are compared where the model folders are there to fingerprint."""
+    """Same settings and models; fingerprints are compared where the model folders are there to fingerprint. The
+    file keeps its models sorted by label, so the models compare as a set (the order is the index's, restored
+    on reading)."""
     same = {k: v for k, v in recorded.items() if k != "models"} == {k: v for k, v in wanted.items() if k != "models"}
-    if not same or list(recorded["models"]) != list(wanted["models"]):
+    if not same or set(recorded["models"]) != set(wanted["models"]):
         return False
     return all(new is None or recorded["models"][label] == new for label, new in wanted["models"].items())
 
@@ -97,12 +99,15 @@ def _to_json(geometry: Geometry, key: dict) -> dict:
             "retrieval": {label: matrix.to_numpy().tolist() for label, matrix in geometry.retrieval.items()}}
 
 
-def _from_json(cached: dict) -> Geometry:
+def _from_json(cached: dict, order: list[str] | None = None) -> Geometry:
+    """The views as written, models in ``order`` (the run's index order, as when measured; default: the file's)."""
     langs = cached["key"]["languages"]
-    retrieval = {label: pd.DataFrame(values, index=pd.Index(langs, name="source"), columns=pd.Index(langs, name="target"))
-                 for label, values in cached["retrieval"].items()}
-    return Geometry(langs, retrieval, {k: float(v) for k, v in cached["probe"].items()}, cached["labels"],
-                    cached.get("seeds", {}))
+    order = order or list(cached["retrieval"])
+    retrieval = {label: pd.DataFrame(cached["retrieval"][label], index=pd.Index(langs, name="source"),
+                                     columns=pd.Index(langs, name="target")) for label in order}
+    seeds = cached.get("seeds", {})
+    return Geometry(langs, retrieval, {k: float(cached["probe"][k]) for k in order},
+                    {k: cached["labels"][k] for k in order}, {k: seeds[k] for k in order if k in seeds})
 
 
 def retrieval_matrix(vectors: dict[str, np.ndarray], langs: list[str]) -> pd.DataFrame:
