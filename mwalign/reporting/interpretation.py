@@ -62,25 +62,6 @@ def seed_text(seeds: pd.DataFrame, gains: pd.DataFrame) -> str:
     return ("; ".join(parts) + ".") if parts else "No comparison has more than one seed."
 
 
-def ablation_text(ablations: pd.DataFrame) -> str:
-    """From :func:`results.ablation_table`: each ablation against all-language anchors (multi-way)."""
-    if ablations.empty or "multiway" not in ablations.index.get_level_values("method"):
-        return "This profile trains no ablations."
-    parts = []
-    for base in dict.fromkeys(ablations.index.get_level_values("base")):
-        table = ablations.xs(base, level="base")
-        for method in [m for m in table.index if m not in ("multiway", "bilingual")]:
-            diffs = (table.loc[method] - table.loc["multiway"]).dropna()
-            if diffs.empty:
-                continue
-            described = ", ".join(f"{t} {d:+.1f}" for t, d in diffs.items())
-            verdict = ("within a point of all-language anchors on every task type" if (diffs.abs() < 1).all() else
-                       "below all-language anchors" if (diffs < 0).all() else
-                       "above all-language anchors" if (diffs > 0).all() else "mixed against all-language anchors")
-            parts.append(f"{method} ({base}): {described} points, {verdict}")
-    return ("; ".join(parts) + ".") if parts else "No ablation was scored."
-
-
 def _size_signs(rows: pd.DataFrame) -> list[str]:
     """Per corpus size (smallest first): '+' or '−' where the gain's interval excludes zero, '0' where it holds
     zero; the gain's own sign where the size has no interval (one seed)."""

@@ -328,16 +328,22 @@ def _format_ci(low: float, high: float) -> str:
     return NOT_APPLICABLE if np.isnan(low) else f"[{low:.1f}, {high:.1f}]"
 
 
+def ablation_methods(methods) -> list[str]:
+    """The ablations among ``methods`` (in order of appearance): not a main method, a translator or a scaling size."""
+    return [m for m in dict.fromkeys(methods)
+            if m not in MAIN_METHODS and not str(m).startswith(SENSITIVITY_PREFIX) and not _is_scaling(m)]
+
+
 def ablation_table(scores: pd.DataFrame) -> pd.DataFrame:
-    """Seed-0 models: all-language anchors (multi-way) against each ablation, per task type (×100)."""
-    first_seed = scores[scores["seed"] == scores["seed"].min()]
-    per_type = _subset_means(first_seed).pivot_table(index=["base", "method"], columns="task_type", values="score")
-    ablated = [m for m in per_type.index.get_level_values("method")
-               if m not in MAIN_METHODS and not str(m).startswith(SENSITIVITY_PREFIX) and not _is_scaling(m)]
+    """All-language anchors (multi-way) against each ablation and bilingual, per task type: the mean over the
+    seeds each model ran on of its task-type score (×100)."""
+    per_type = _subset_means(scores).pivot_table(index=["base", "method"], columns="task_type", values="score")
+    ablated = ablation_methods(per_type.index.get_level_values("method"))
     if not ablated:
         return pd.DataFrame()
-    order = ["multiway", *dict.fromkeys(ablated), "bilingual"]
-    return (per_type.reindex(order, level="method") * 100).round(1)
+    order = ["multiway", *ablated, "bilingual"]
+    table = (per_type.reindex(order, level="method") * 100).round(1)
+    return readings.attach(table, score_readings.spread_reading(table))
 
 
 def group_means(scores: pd.DataFrame) -> pd.DataFrame:

@@ -129,3 +129,18 @@ def gains_reading(gains: pd.DataFrame) -> str:
         said = "; ".join(f"{kind}: {', '.join(items)}" for kind, items in kinds.items())
         parts.append(f"At the same {budget} — {said}.")
     return " ".join(parts)
+
+
+def spread_reading(table: pd.DataFrame) -> str:
+    """From a (base, method) x task type table of means: per base, each task type's best and worst method and the
+    points between them."""
+    parts = []
+    for base in dict.fromkeys(table.index.get_level_values("base")):
+        rows = table.xs(base, level="base")
+        if len(rows) < 2:
+            continue
+        spans = [f"{t} from {rows[t].min():.1f} ({rows[t].idxmin()}) to {rows[t].max():.1f} ({rows[t].idxmax()})"
+                 for t in rows.columns if rows[t].notna().sum() > 1]
+        if spans:
+            parts.append(f"{base}: " + ", ".join(spans))
+    return join(parts, "One method per base model: nothing to compare.")
