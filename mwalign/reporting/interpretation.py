@@ -119,8 +119,10 @@ def sensitivity_text(table: pd.DataFrame) -> str:
             f"({best}, chrF {table.loc[best, 'mean chrF']:.1f}): " + ", ".join(parts) + ".")
 
 
-def findings(claims: pd.DataFrame, scaling: pd.DataFrame) -> str:
-    """The closing section: each claim, under which cost reading it holds, and what would change the answer."""
+def findings(claims: pd.DataFrame, scaling: pd.DataFrame, ablations: pd.DataFrame | None = None) -> str:
+    """The closing section: each claim, under which cost reading it holds, what the ablations say of the
+    method's two ingredients (:func:`mwalign.reporting.ablations.ablation_gains`), and what would change the
+    answer."""
     lines = []
     for task_type, claim in {**PAPER_CLAIMS, **BEYOND_PAPER}.items():
         rows = claims[(claims["task type"] == task_type) & (claims["role"] == "unaligned")
@@ -149,6 +151,7 @@ def findings(claims: pd.DataFrame, scaling: pd.DataFrame) -> str:
                                "does not.",
                     "": " Its sign is the same at every corpus size tried."}[_size_change(_size_signs(part))]
         lines.append(f"- **{task_type}** ({said}): {verdicts}; {holds_text}.{size}")
+    lines += _ablation_findings(ablations)
     lines.append("- What would change these answers: intervals that still hold zero need more seeds (each also "
                  "redraws the corpus); a reading whose verdict differs from the paper's says the gain is bought "
                  "with more steps or sentences, not only with multi-way rows.")
@@ -156,3 +159,29 @@ def findings(claims: pd.DataFrame, scaling: pd.DataFrame) -> str:
 
 
 BUDGET_LABELS_BY_LABEL = {label: budget for budget, label in BUDGET_LABELS.items()}
+
+# The two ingredients of the method the ablations isolate: (ablation, compared method, what it tests).
+INGREDIENTS = (("english-anchors", "multiway", "Every language an anchor", "English-only anchors"),
+               ("k2-multiway", "bilingual", "Pairs without English", "En-X pairs"))
+
+
+def _ablation_findings(ablations: pd.DataFrame | None) -> list[str]:
+    """One line per ingredient the run's ablations isolate (at the same pairs and steps, over seeds)."""
+    lines = []
+    for ablation, against, claim, other in INGREDIENTS:
+        rows = (ablations[(ablations["ablation"] == ablation) & (ablations["against"] == against)
+                          & (ablations["same"] == "pairs, steps")] if ablations is not None and len(ablations)
+                else pd.DataFrame())
+        if rows.empty:
+            continue
+        # the method's side: multi-way minus english-anchors; k2-multiway (its X-Y pairs) minus bilingual
+        sign = -1.0 if against == "multiway" else 1.0
+        diffs = [(r["task type"], sign * r["difference"], r["ci low"] > 0 or r["ci high"] < 0)
+                 for _, r in rows.iterrows()]
+        said = ", ".join(f"{t} {d:+.1f}{'' if real else ' (within its interval)'}" for t, d, real in diffs)
+        biggest = max(abs(d) for _, d, real in diffs)
+        verdict = ("it is worth less than a point on every task type" if biggest < 1 else
+                   "it matters on " + ", ".join(t for t, d, real in diffs if real and abs(d) >= 1))
+        lines.append(f"- **{claim}** (against {other}, the same pairs and steps, {int(rows['seeds'].max())} "
+                     f"seeds): {said}; {verdict}.")
+    return lines

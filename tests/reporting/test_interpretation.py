@@ -78,3 +78,22 @@ def test_seen_unseen_and_seed_texts_follow_the_numbers():
     assert "larger than twice the larger seed sd" in text
     close = _scores([0.6, 0.66, 0.63], [0.62, 0.6, 0.64])
     assert "within twice" in interpretation.seed_text(results.seed_table(close), results.relative_gains(close))
+
+
+def test_findings_say_what_each_ingredient_of_the_method_is_worth():
+    # Given the ablation comparisons at the same pairs and steps: English-only anchors 0.3 below multi-way
+    def gains(anchor_gap: float) -> pd.DataFrame:
+        return pd.DataFrame({"base": "m", "ablation": ["english-anchors", "k2-multiway"],
+                             "against": ["multiway", "bilingual"], "same": "pairs, steps", "task type": "STS",
+                             "seeds": 3, "difference": [anchor_gap, 0.1], "ci low": [anchor_gap - 0.1, -0.5],
+                             "ci high": [anchor_gap + 0.1, 0.7]})
+    claims = results.claims_table(_three_readings([0.7, 0.75, 0.72]))
+    small = interpretation.findings(claims, pd.DataFrame(), gains(-0.3))
+    # Then the anchors line gives multi-way's side (+0.3) and calls it less than a point
+    assert "- **Every language an anchor** (against English-only anchors, the same pairs and steps, 3 seeds): " \
+           "STS +0.3; it is worth less than a point" in small, small
+    assert "- **Pairs without English** (against En-X pairs, the same pairs and steps, 3 seeds): STS +0.1 (within " \
+           "its interval)" in small
+    # And a gap of three points is named as mattering
+    assert "STS +3.0; it matters on STS" in interpretation.findings(claims, pd.DataFrame(), gains(-3.0))
+    assert "an anchor" not in interpretation.findings(claims, pd.DataFrame()), "no ablations, no line"
