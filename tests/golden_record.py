@@ -25,6 +25,12 @@ time in a subprocess under the other CPU family's kernels (:data:`OTHER_KERNELS`
 distance and the largest score difference between the two runs. After a deliberate bump, rerecord with::
 
     MWALIGN_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_smoke_pipeline.py -k golden
+
+A CPU without bf16 matrix units (neither AVX512-BF16 nor AMX) runs the smoke profile's bf16 autocast as fp32
+(:func:`mwalign.devices.autocast_dtype`): its weights differ from a bf16 run's by more than bf16's cross-kernel
+noise, so it is checked against a record of its own, ``tests/golden/smoke-fp32.json`` (:func:`golden_path`),
+recorded on such a CPU with the noise between its AVX512 and AVX2 fp32 kernels. A bump rerecords both files,
+each on its kind of CPU; a check on a CPU whose record is missing says so.
 """
 
 from __future__ import annotations
@@ -40,11 +46,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from mwalign.devices import cpu_capability
+from mwalign.devices import autocast_dtype, cpu_capability
 from mwalign.models.fingerprint import weight_files
 from mwalign.versioning import STAGE_VERSIONS
 
-GOLDEN = Path(__file__).resolve().parent / "golden" / "smoke.json"
+def golden_path() -> Path:
+    """The record for the dtype this CPU runs the smoke profile's bf16 in: ``smoke.json``, or ``smoke-fp32.json``
+    on a CPU without bf16 matrix units."""
+    here = autocast_dtype("cpu", "bf16")
+    return Path(__file__).resolve().parent / "golden" / ("smoke.json" if here == "bf16" else f"smoke-{here}.json")
+
+
+GOLDEN = golden_path()
 UPDATE_ENV = "MWALIGN_UPDATE_GOLDEN"
 FORMAT = 2
 SKETCH_DIM = 4  # projections per tensor; a model has tens to hundreds of tensors, so hundreds in all
@@ -56,7 +69,9 @@ UNTOUCHED = 1e-9  # relative sketch distance under which a tensor counts as unto
 # which is what AMD EPYC runs natively; a host without AMX runs oneDNN's AVX512 path with bf16 emulated in fp32.
 # (ATen's AVX2 kernels are no choice: its AMX packing refuses them, and their noise is 5x smaller than a real
 # change of CPU family; oneDNN's AVX2 bf16 path runs at 1 GFLOP/s.)
-OTHER_KERNELS = {"amx": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}, "other": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"}}
+OTHER_KERNELS = {"amx": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE_BF16"}, "other": {"ONEDNN_MAX_CPU_ISA": "AVX512_CORE"},
+                 # fp32 (no bf16 units): AVX512 against AVX2, oneDNN's and ATen's, the spread of x86 fp32 kernels
+                 "fp32": {"ONEDNN_MAX_CPU_ISA": "AVX2", "ATEN_CPU_CAPABILITY": "avx2"}}
 _SCORE_KEY = ["model", "task", "subset", "split", "metric", "group"]
 _RECORDED_STAGES = ("data", "train", "me5", "evaluate")
 _TIMING_COLUMNS = ("seconds",)  # wall-clock measurements inside a table: real, but never reproducible
@@ -121,7 +136,7 @@ def record(run_dir: Path, *, scores: bool = True) -> dict:
     rows = table[_SCORE_KEY + ["score"]].astype({"group": str}).sort_values(_SCORE_KEY)
     return {
         "format": FORMAT,
-        "machine": {"cpu_capability": cpu_capability()},
+        "machine": {"cpu_capability": cpu_capability(), "dtype": autocast_dtype("cpu", "bf16")},
         "versions": {stage: STAGE_VERSIONS[stage] for stage in _RECORDED_STAGES},
         "corpus": {"content_hash": manifest["content_hash"], "files": files},
         "models": models,
@@ -271,7 +286,9 @@ def _bump(stage: str, what: str) -> str:
 
 
 def other_kernels() -> dict[str, str]:
-    """The environment that makes this machine run the other CPU family's bf16 kernels (:data:`OTHER_KERNELS`)."""
+    """The environment that makes this machine run the other CPU family's kernels (:data:`OTHER_KERNELS`)."""
+    if autocast_dtype("cpu", "bf16") == "fp32":
+        return OTHER_KERNELS["fp32"]
     return OTHER_KERNELS["amx" if cpu_capability().endswith("+AMX") else "other"]
 
 
@@ -299,4 +316,7 @@ def check(run_dir: Path, scratch: Path | None = None) -> list[str]:
         GOLDEN.parent.mkdir(parents=True, exist_ok=True)
         GOLDEN.write_text(json.dumps(current, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         return []
+    if not GOLDEN.is_file():
+        return [f"{GOLDEN}: no golden record for this CPU's dtype ({autocast_dtype('cpu', 'bf16')}); record it on "
+                f"this machine with {UPDATE_ENV}=1"]
     return differences(json.loads(GOLDEN.read_text(encoding="utf-8")), current)
