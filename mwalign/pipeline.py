@@ -271,6 +271,9 @@ def run(
         "overrides": override_map,
         "run_dir": str(run_path) if run_dir else "",
     }
+    fallback = dtype_fallback(cfg)
+    if fallback:
+        log(fallback)
     with run_lock(run_path):
         if root != REPO_ROOT:
             prepare_book_root(root)
@@ -281,6 +284,24 @@ def run(
     if build:
         build_book(root)
     return outcome
+
+
+def dtype_fallback(cfg: RunConfig) -> str:
+    """One line when a dtype the profile asks for does not run on this machine (bf16 on a CPU without bf16 matrix
+    units runs fp32): the results are then that dtype's, and the committed book's minutes do not apply ("" when
+    every dtype runs as asked)."""
+    from mwalign.devices import autocast_dtype
+
+    device = planning.cfg_device(cfg)
+    asked = {"training.dtype": cfg.training.dtype, "evaluation.dtype": cfg.evaluation.dtype}
+    moved = {name: (dtype, autocast_dtype(device, dtype)) for name, dtype in asked.items()
+             if autocast_dtype(device, dtype) != dtype}
+    if not moved:
+        return ""
+    said = ", ".join(f"{name}={dtype} runs as {ran}" for name, (dtype, ran) in moved.items())
+    return (f"[mwalign] {said} on this {device} (no bf16 matrix units: neither AVX512-BF16 nor AMX): the results "
+            "will be that dtype's, not comparable with a bf16 book beyond its cross-CPU tolerance, and the steps "
+            "cost more than the committed timings say (mwalign plan tells how unreliable its estimate is)")
 
 
 def book_root_for(profile: str, run_path: Path, book_root: str | Path | None) -> Path:

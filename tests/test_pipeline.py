@@ -217,3 +217,19 @@ def test_only_the_committed_books_profile_writes_the_repository_by_default(tmp_p
     # And an explicit --book-root wins, `.` included
     monkeypatch.chdir(pipeline.REPO_ROOT)
     assert pipeline.book_root_for("smoke", run_path, ".") == pipeline.REPO_ROOT
+
+
+def test_a_run_says_when_the_dtype_it_asks_for_does_not_run_here(monkeypatch):
+    from mwalign import devices, pipeline
+
+    cfg = pipeline.load_config("smoke")
+    # Given a CPU without bf16 matrix units, Then a run of a bf16 profile says both dtypes run as fp32
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
+    line = pipeline.dtype_fallback(cfg)
+    assert "training.dtype=bf16 runs as fp32, evaluation.dtype=bf16 runs as fp32 on this cpu" in line, line
+    # And with bf16 units, or a profile asking for fp32, it says nothing
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: True)
+    assert pipeline.dtype_fallback(cfg) == ""
+    monkeypatch.setattr(devices, "cpu_has_bf16", lambda: False)
+    fp32 = pipeline.load_config("smoke", ["training.dtype=fp32", "evaluation.dtype=fp32"])
+    assert pipeline.dtype_fallback(fp32) == ""
