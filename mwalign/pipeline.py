@@ -271,9 +271,6 @@ def run(
         "overrides": override_map,
         "run_dir": str(run_path) if run_dir else "",
     }
-    fallback = dtype_fallback(cfg)
-    if fallback:
-        log(fallback)
     with run_lock(run_path):
         if root != REPO_ROOT:
             prepare_book_root(root)
@@ -316,6 +313,9 @@ def _execute(stages: list[Stage], keys: dict[str, str], parameters: dict[str, An
              cfg: RunConfig, *, force: bool, log) -> dict[str, str]:
     restore_reporting_inputs(stages, keys, run_path, root, cfg.name, log)
     todo = plan(keys, run_path, root, only=stages, force=force)
+    fallback = dtype_fallback(cfg) if {s.name for s in todo} & {"train", "me5", "evaluate"} else ""
+    if fallback:  # a stage that trains or encodes will run in another dtype than the profile asks for
+        log(fallback)
     outcome: dict[str, str] = {}
     minutes: dict[str, float] = {}
     machine = None
