@@ -6,8 +6,8 @@ bf16 matrix units (AVX512-BF16 or AMX) that is the fast path; on one without the
 bf16 step can cost more than an fp32 one. ``mwalign plan`` scales the committed run's minutes by a few seconds'
 probe (:func:`mwalign.planning.machine_probe`); this bench shows how far the probe follows the real step on the
 machine it runs on (on one machine it does: the dtype ratio of its step follows the stand-in's; between machines
-of different dtypes it did not, see :func:`mwalign.planning.machine_probe`). Steps are interleaved (bf16, fp32, bf16, ...) with the same weights, batches and dropout
-seeds, so another process's load hits both alike.
+of different dtypes it did not, see :func:`mwalign.planning.machine_probe`). Steps are interleaved (bf16, fp32,
+bf16, ...) with the same weights, batches and dropout seeds, so another process's load hits both alike.
 
     .venv/bin/python bench/bench_cpu_dtype.py [--model me5-small-l4] [--steps 4] [--batch 32]
 """
@@ -25,18 +25,8 @@ from bench_training_throughput import ntrex_rows
 from roofline import matmul_peak
 
 from mwalign import planning
-from mwalign.devices import cpu_capability
+from mwalign.devices import cpu_capability, cpu_has_bf16
 from mwalign.training.data import RootBatchSampler
-
-BF16_FLAGS = ("avx512_bf16", "amx_bf16")
-
-
-def cpu_flags() -> set[str]:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as info:
-            return {flag for line in info if line.startswith("flags") for flag in line.split(":", 1)[1].split()}
-    except OSError:
-        return set()
 
 
 def probe_step(dtype: str) -> float:
@@ -57,10 +47,8 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--steps", type=int, default=4)
     args = parser.parse_args()
-    flags = cpu_flags()
-    units = [f for f in BF16_FLAGS if f in flags] or ["none"]
     print(f"device: {platform.processor() or platform.machine()}, {torch.get_num_threads()} threads, oneDNN kernels "
-          f"{cpu_capability()}, bf16 matrix units: {', '.join(units)}; torch {torch.__version__}")
+          f"{cpu_capability()}, bf16 matrix units: {'yes' if cpu_has_bf16() else 'none'}; torch {torch.__version__}")
     peaks = {dtype: matmul_peak(getattr(torch, name)) for dtype, name in (("bf16", "bfloat16"), ("fp32", "float32"))}
     print(f"  matmul peak: bf16 {peaks['bf16'] / 1e9:.1f} GFLOP/s, fp32 {peaks['fp32'] / 1e9:.1f} GFLOP/s "
           f"(bf16 {peaks['bf16'] / peaks['fp32']:.2f}x fp32)")
@@ -75,8 +63,8 @@ def main() -> None:
             variant.step(rows, batches[step], seed=step, timed=step > 0)
     seconds = {dtype: v.seconds / args.steps for dtype, v in variants.items()}
     print(f"  {args.model} training step ({args.batch} multi-way rows, frozen embeddings, fused "
-          f"AdamW): bf16 {seconds['bf16']:.3f} s, fp32 {seconds['fp32']:.3f} s (bf16 {seconds['bf16'] / seconds['fp32']:.2f}x "
-          "the time of fp32)")
+          f"AdamW): bf16 {seconds['bf16']:.3f} s, fp32 {seconds['fp32']:.3f} s "
+          f"(bf16 {seconds['bf16'] / seconds['fp32']:.2f}x the time of fp32)")
     start = time.perf_counter()
     probe = {dtype: probe_step(dtype) for dtype in ("bf16", "fp32")}
     print(f"  planning probe step: bf16 {probe['bf16']:.3f} s, fp32 {probe['fp32']:.3f} s (bf16 "

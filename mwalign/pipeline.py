@@ -291,8 +291,8 @@ def dtype_fallback(cfg: RunConfig) -> str:
 
     device = planning.cfg_device(cfg)
     asked = {"training.dtype": cfg.training.dtype, "evaluation.dtype": cfg.evaluation.dtype}
-    moved = {name: (dtype, autocast_dtype(device, dtype)) for name, dtype in asked.items()
-             if autocast_dtype(device, dtype) != dtype}
+    ran = {name: autocast_dtype(device, dtype) for name, dtype in asked.items()}
+    moved = {name: (asked[name], dtype) for name, dtype in ran.items() if dtype != asked[name]}
     if not moved:
         return ""
     said = ", ".join(f"{name}={dtype} runs as {ran}" for name, (dtype, ran) in moved.items())

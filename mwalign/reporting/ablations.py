@@ -44,13 +44,10 @@ def _steps_of(part: pd.DataFrame, method: str) -> set:
 
 
 def _compared(part: pd.DataFrame, ablation: str) -> list[str]:
-    """Multi-way, and the main method with the ablation's steps when that is another one."""
-    against = ["multiway"] if "multiway" in set(part["method"]) else []
+    """Multi-way, and bilingual too when it took the ablation's steps."""
     steps = _steps_of(part, ablation)
-    for method in ("bilingual",):
-        if steps and _steps_of(part, method) == steps and method not in against:
-            against.append(method)
-    return against
+    return ([m for m in ("multiway",) if m in set(part["method"])]
+            + (["bilingual"] if steps and _steps_of(part, "bilingual") == steps else []))
 
 
 def _differences(part: pd.DataFrame, base: str, ablation: str, against: str, confidence: float) -> list[dict]:
@@ -80,13 +77,13 @@ def ablations_reading(gains: pd.DataFrame) -> str:
         return "This profile trains no ablations."
     parts = []
     for (base, ablation, against, same), rows in gains.groupby(["base", "ablation", "against", "same"], sort=False):
-        sides = {r["task type"]: _side(r["ci low"], r["ci high"]) for _, r in rows.iterrows()}
-        moved = [f"{t} {r:+.1f}" for t, r in zip(rows["task type"], rows["difference"]) if sides[t] in ("above",
-                                                                                                       "below")]
-        small = moved and rows.loc[rows["task type"].map(sides).isin(["above", "below"]), "difference"].abs().max() < 1
-        verdict = (f"it differs beyond its interval on {', '.join(moved)}" + (", each by less than a point"
-                                                                             if small else "") if moved else
-                   "no task type differs beyond its interval" if "one seed" not in sides.values() else
+        sides = [_side(low, high) for low, high in zip(rows["ci low"], rows["ci high"])]
+        moved = [(t, d) for t, d, side in zip(rows["task type"], rows["difference"], sides)
+                 if side in ("above", "below")]
+        small = all(abs(d) < 1 for _, d in moved)
+        verdict = (f"it differs beyond its interval on {', '.join(f'{t} {d:+.1f}' for t, d in moved)}"
+                   + (", each by less than a point" if small else "") if moved else
+                   "no task type differs beyond its interval" if "one seed" not in sides else
                    "one seed: no interval")
         parts.append(f"{ablation} against {against} ({base}; the same {same}; {int(rows['seeds'].max())} seeds): "
                      f"{verdict}")

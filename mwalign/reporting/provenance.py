@@ -66,8 +66,8 @@ def dtype_that_ran(cfg: RunConfig, run_dir: Path, requested: str, stage: str | N
     from mwalign.devices import autocast_dtype, resolve_device
 
     ran: set[str] = set()
-    index = json_or_none(Path(run_dir) / "models" / "index.json")
-    if stage in TRAINED_BY and isinstance(index, list):
+    index = json_or_none(Path(run_dir) / "models" / "index.json") if stage in TRAINED_BY else None
+    if isinstance(index, list):
         ran = {e["dtype"] for e in index if e.get("role") == TRAINED_BY[stage] and e.get("method") != "base"
                and e.get("dtype")}
     scores = Path(run_dir) / "results" / "scores.parquet"
